@@ -1,0 +1,87 @@
+// checksum: the streamed sha256 of the artifact equals its sidecar (<file>.sha256) or its manifest entry.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sha256File } from '../src/util/hash.js';
+import type { ArtifactCheck } from './types.js';
+
+type ChecksumOptions = { kind: 'sidecar' } | { kind: 'manifest'; manifest: string };
+
+const LINE_RE = /^([0-9a-fA-F]{64})(?: [ *]|\s+\*?)(.+)$/;
+const BARE_RE = /^([0-9a-fA-F]{64})$/;
+
+/** Parses sha256sum-format text into entries; lines that do not parse are returned as garbled. */
+export function parseSha256Sums(text: string): { entries: Array<{ hash: string; name: string }>; garbled: string[] } {
+  const entries: Array<{ hash: string; name: string }> = [];
+  const garbled: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const match = LINE_RE.exec(line);
+    if (match?.[1] && match[2]) entries.push({ hash: match[1].toLowerCase(), name: match[2].trim() });
+    else garbled.push(line);
+  }
+  return { entries, garbled };
+}
+
+async function expectedFromSidecar(file: string): Promise<{ hash?: string; problem?: string }> {
+  const sidecar = `${file}.sha256`;
+  let text: string;
+  try {
+    text = await readFile(sidecar, 'utf8');
+  } catch {
+    return { problem: `sidecar ${sidecar} is missing` };
+  }
+  const trimmed = text.trim();
+  const bare = BARE_RE.exec(trimmed);
+  if (bare?.[1]) return { hash: bare[1].toLowerCase() };
+  const { entries, garbled } = parseSha256Sums(text);
+  if (entries.length !== 1 || garbled.length > 0) {
+    return { problem: `sidecar ${sidecar} is garbled: expected "<64 hex digits>  ${path.basename(file)}", got "${trimmed.slice(0, 80)}"` };
+  }
+  const entry = entries[0]!;
+  if (path.basename(entry.name) !== path.basename(file)) {
+    return { problem: `sidecar ${sidecar} names "${entry.name}", not ${path.basename(file)}` };
+  }
+  return { hash: entry.hash };
+}
+
+async function expectedFromManifest(file: string, manifest: string): Promise<{ hash?: string; problem?: string }> {
+  let text: string;
+  try {
+    text = await readFile(manifest, 'utf8');
+  } catch {
+    return { problem: `manifest ${manifest} is missing` };
+  }
+  const { entries } = parseSha256Sums(text);
+  const relative = path.relative(path.dirname(manifest), file);
+  const entry =
+    entries.find((e) => e.name.replace(/^\.\//, '') === relative) ??
+    entries.find((e) => path.basename(e.name) === path.basename(file));
+  if (!entry) return { problem: `manifest ${manifest} has no entry for ${path.basename(file)}` };
+  return { hash: entry.hash };
+}
+
+/** Streams the artifact through sha256 and compares with what was recorded when it was written. */
+export const checksumCheck: ArtifactCheck<ChecksumOptions> = {
+  id: 'checksum',
+  phase: 'artifact',
+  select: (artifact) =>
+    artifact.checksum ? { options: artifact.checksum, level: artifact.checksumLevel ?? artifact.level } : undefined,
+  describe: (options) => (options.kind === 'sidecar' ? 'sha256 equals <file>.sha256' : `sha256 listed in ${options.manifest}`),
+  async run(ctx, target) {
+    const file = target.facts.file;
+    if (!file) return { status: 'failed', message: 'no artifact file to hash' };
+    const expected =
+      ctx.options.kind === 'sidecar' ? await expectedFromSidecar(file) : await expectedFromManifest(file, ctx.options.manifest);
+    if (!expected.hash) return { status: 'failed', message: expected.problem ?? 'no expected checksum' };
+    const actual = target.facts.sha256 ?? (await sha256File(file, ctx.signal));
+    if (actual !== expected.hash) {
+      return {
+        status: 'failed',
+        message: `checksum mismatch: ${path.basename(file)} hashes to ${actual}, expected ${expected.hash}`,
+        facts: { sha256: actual },
+      };
+    }
+    return { status: 'ok', message: `sha256 ${actual}`, facts: { sha256: actual } };
+  },
+};

@@ -1,0 +1,23 @@
+// fresh: in orchestrate, the artifact must have been written by this run's unit.
+import type { ArtifactCheck } from './types.js';
+
+/** A unit that "succeeds" without writing its artifact fails here. */
+export const freshCheck: ArtifactCheck<Record<string, never>> = {
+  id: 'fresh',
+  phase: 'artifact',
+  select: (artifact, command) => (command === 'orchestrate' && artifact.fresh ? { options: {}, level: artifact.level } : undefined),
+  describe: () => 'written by this run',
+  async run(_ctx, target) {
+    const { mtimeMs, file } = target.facts;
+    if (mtimeMs === undefined || target.unitStartedAt === undefined) {
+      return { status: 'failed', message: 'cannot tell when the artifact was written' };
+    }
+    // Whole seconds: some filesystems (NFS, FAT, SMB) keep coarse mtimes.
+    const startSecond = Math.floor(target.unitStartedAt / 1000) * 1000;
+    if (mtimeMs >= startSecond) return { status: 'ok', message: `written at ${new Date(mtimeMs).toISOString()}` };
+    return {
+      status: 'failed',
+      message: `${file} was last written at ${new Date(mtimeMs).toISOString()}, before the unit started at ${new Date(target.unitStartedAt).toISOString()}: the unit did not produce a new backup`,
+    };
+  },
+};

@@ -1,0 +1,37 @@
+// Pre-flight disk: enough free space (statfs) at a path, absolute or a multiple of recent backups.
+import { statfs } from 'node:fs/promises';
+import { formatBytes } from '../../src/util/size.js';
+import type { PreflightCheck } from '../types.js';
+
+type DiskItem = Extract<import('../../src/config/types.js').ResolvedPreflight, { kind: 'disk' }>;
+
+/** Fails when the filesystem holding `path` has less than `min_free` available to this user. */
+export const diskCheck: PreflightCheck<DiskItem> = {
+  id: 'disk',
+  phase: 'preflight',
+  describe: (item) =>
+    'bytes' in item.minFree ? `${item.path}: at least ${formatBytes(item.minFree.bytes)} free` : `${item.path}: ${item.minFree.multiple}x the largest recent backup free`,
+  async run(ctx) {
+    const item = ctx.options;
+    let free: number;
+    try {
+      const info = await statfs(item.path, { bigint: true });
+      free = Number(info.bavail * info.bsize);
+    } catch (error) {
+      return { status: 'failed', message: `cannot read free space of ${item.path}: ${(error as Error).message}` };
+    }
+    let needed: number;
+    if ('bytes' in item.minFree) needed = item.minFree.bytes;
+    else {
+      const largest = await ctx.history.largestRecentTotal();
+      if (largest === undefined) {
+        return { status: 'skipped', message: `${formatBytes(free)} free; no backup history yet to compare ${item.minFree.multiple}x against` };
+      }
+      needed = Math.ceil(largest * item.minFree.multiple);
+    }
+    if (free < needed) {
+      return { status: 'failed', message: `${item.path}: ${formatBytes(free)} free, need at least ${formatBytes(needed)}` };
+    }
+    return { status: 'ok', message: `${item.path}: ${formatBytes(free)} free (need ${formatBytes(needed)})` };
+  },
+};

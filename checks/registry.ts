@@ -1,0 +1,20 @@
+// The explicit list of checks, in the order they run on each artifact.
+import { checksumCheck } from './checksum.js';
+import { existsCheck } from './exists.js';
+import { freshCheck } from './fresh.js';
+import { diskCheck } from './preflight/disk.js';
+import { preflightCommandCheck } from './preflight/command.js';
+import { sizeCheck } from './size.js';
+import type { ArtifactCheck, PreflightCheck } from './types.js';
+
+/**
+ * Artifact checks in DESIGN order: exists → fresh / max_age → size → checksum → sqlite →
+ * archive → restore → offsite. Checks stop at the first error.
+ */
+export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [existsCheck, freshCheck, sizeCheck, checksumCheck];
+
+/** Pre-flight checks by kind. */
+export const preflightChecks: { readonly [K in string]?: PreflightCheck<any> } = {
+  disk: diskCheck,
+  command: preflightCommandCheck,
+};

@@ -1,0 +1,47 @@
+// orchestrate, verify, restore-test and audit: resolve, plan, run, render; returns the exit code.
+import { Chalk } from 'chalk';
+import type { CommandName, ResolvedConfig } from '../../config/types.js';
+import { resolveConfig } from '../../config/resolve.js';
+import { gatherInventory } from '../../engine/inventory.js';
+import { executeRun } from '../../engine/run.js';
+import { buildPlan } from '../../plan/build-plan.js';
+import { renderPlanText, serializePlan } from '../../plan/render-plan.js';
+import { createPlainRenderer, type Output } from '../../report/render-plain.js';
+import { writeFileAtomic } from '../../state/atomic.js';
+import type { RunObserver } from '../../engine/observer.js';
+import { createListrRenderer } from '../../report/render-listr.js';
+import { resolveRunOptions, type CommonFlags, type Terminal } from '../options.js';
+
+/** Everything a command needs from the process, passed in so commands stay testable. */
+export interface CommandIo extends Terminal {
+  output: Output;
+  cwd: string;
+  signal: AbortSignal;
+  configFile(flag: string | undefined): string;
+}
+
+/** Loads the config of a command (ConfigError / UsageError propagate to the CLI). */
+export async function loadForCommand(command: CommandName, flags: CommonFlags, io: CommandIo): Promise<ResolvedConfig> {
+  const options = resolveRunOptions(command, flags, io);
+  return resolveConfig(io.configFile(flags.config), options, io.env);
+}
+
+/** Runs a planned command and returns its exit code. */
+export async function runCommand(command: CommandName, flags: CommonFlags, io: CommandIo): Promise<number> {
+  const config = await loadForCommand(command, flags, io);
+  const inventory = await gatherInventory(config);
+  const plan = buildPlan(config, inventory, command === 'plan' ? 'orchestrate' : command);
+  if (command === 'plan' || config.options.dryRun) {
+    for (const line of renderPlanText(plan)) io.output.out(line);
+    if (config.options.jsonPath) await writeFileAtomic(config.options.jsonPath, serializePlan(plan));
+    return 0;
+  }
+  const chalk = new Chalk({ level: config.options.color ? 1 : 0 });
+  const renderer: RunObserver & { done?: () => Promise<void> } =
+    config.options.interactive && !config.options.quiet
+      ? createListrRenderer(io.output, chalk, plan, { verbose: config.options.verbose })
+      : createPlainRenderer(io.output, chalk, { quiet: config.options.quiet, verbose: config.options.verbose });
+  const report = await executeRun(config, plan, { observers: [renderer], signal: io.signal });
+  await renderer.done?.();
+  return report.exit_code;
+}

@@ -1,0 +1,167 @@
+// Reads a rearguard.yml (IO), validates it against the schema and reports every problem with its line.
+import { readFile } from 'node:fs/promises';
+import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { configSchema, type RawConfig } from './schema.js';
+
+type Issue = z.core.$ZodIssue;
+type PathKey = PropertyKey;
+
+/** Reads and validates a config file; throws ConfigError listing every problem. */
+export async function loadRawConfig(file: string): Promise<RawConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? 'config file not found (pass -c <file> or set REARGUARD_CONFIG)'
+        : `cannot read the config file: ${(error as Error).message}`;
+    throw new ConfigError([{ file, path: '', message }], { cause: error });
+  }
+  return parseRawConfig(text, file);
+}
+
+/** Validates config text (pure); `file` only names the source in messages. */
+export function parseRawConfig(text: string, file: string): RawConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((error) => ({
+        file,
+        path: '',
+        line: error.linePos?.[0].line,
+        message: `invalid YAML: ${error.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) {
+    throw new ConfigError([{ file, path: '', message: 'the config file is empty; expected "version: 1" and stages' }]);
+  }
+  const result = configSchema.safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = flattenIssues(result.error.issues).map((issue) => toProblem(issue, doc, lineCounter, file));
+  throw new ConfigError(dedupe(problems).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}|${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Unions report one issue per branch; keep the branch that came closest to matching. */
+function flattenIssues(issues: readonly Issue[], prefix: readonly PathKey[] = []): Issue[] {
+  const out: Issue[] = [];
+  for (const issue of issues) {
+    const fullPath = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const branches = issue.errors.filter((branch) => !isWholeTypeMismatch(branch));
+      const ranked = (branches.length > 0 ? branches : issue.errors).slice().sort((a, b) => score(a) - score(b));
+      const best = ranked[0] ?? [];
+      if (branches.length === 0) {
+        out.push({ ...issue, path: fullPath, message: describeUnionExpectation(issue.errors) } as Issue);
+      } else {
+        out.push(...flattenIssues(best, fullPath));
+      }
+      continue;
+    }
+    out.push({ ...issue, path: fullPath } as Issue);
+  }
+  return out;
+}
+
+function isWholeTypeMismatch(branch: readonly Issue[]): boolean {
+  return branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0;
+}
+
+function score(branch: readonly Issue[]): number {
+  // An unknown key in a branch usually means "this is not the shape the user meant".
+  return branch.reduce((sum, issue) => sum + (issue.code === 'unrecognized_keys' ? 10 * issue.keys.length : 1), 0);
+}
+
+function describeUnionExpectation(branches: readonly (readonly Issue[])[]): string {
+  const expected = branches
+    .map((branch) => {
+      const first = branch[0];
+      if (first?.code === 'invalid_type') return first.expected;
+      if (first?.code === 'invalid_value') return first.values.map((v) => JSON.stringify(v)).join(' or ');
+      return undefined;
+    })
+    .filter((e): e is string => e !== undefined);
+  return `expected ${[...new Set(expected)].join(' or ') || 'a different shape'}`;
+}
+
+function toProblem(issue: Issue, doc: Document, lineCounter: LineCounter, file: string): ConfigProblem {
+  const path = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const keyPath = [...path, key];
+    return {
+      file,
+      path: formatPath(keyPath),
+      line: lineOf(doc, lineCounter, path, key),
+      message:
+        issue.keys.length === 1
+          ? `unknown key "${key}" (check the spelling; unknown keys are errors)`
+          : `unknown keys ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; unknown keys are errors)`,
+    };
+  }
+  return { file, path: formatPath(path), line: lineOf(doc, lineCounter, path), message: describeIssue(issue) };
+}
+
+function describeIssue(issue: Issue): string {
+  const got = describeInput(issue.input);
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? `expected ${issue.expected}, found nothing (this key is required)` : `expected ${issue.expected}, got ${got}`;
+    case 'invalid_value':
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${got}`;
+    case 'too_small':
+      return `${issue.message.replace(/^Too small: /, 'expected ')}, got ${got}`;
+    case 'too_big':
+      return `${issue.message.replace(/^Too big: /, 'expected ')}, got ${got}`;
+    case 'custom':
+      return issue.message;
+    default:
+      return issue.input === undefined ? issue.message : `${issue.message}, got ${got}`;
+  }
+}
+
+function describeInput(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return `a list (${JSON.stringify(input).slice(0, 60)})`;
+  if (typeof input === 'object') return 'a mapping';
+  return JSON.stringify(input);
+}
+
+/** Formats a path as written in messages: stages[2].units[0].timeout. */
+export function formatPath(path: ReadonlyArray<string | number>): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    return out === '' ? key : `${out}.${key}`;
+  }, '');
+}
+
+function lineOf(doc: Document, lineCounter: LineCounter, path: ReadonlyArray<string | number>, key?: string): number | undefined {
+  // Walk as deep as the document goes; a missing key is reported at its parent.
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    const node = doc.getIn(path.slice(0, depth), true);
+    if (!isNode(node)) continue;
+    if (key !== undefined && depth === path.length && isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === key);
+      if (pair && isNode(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+    }
+    if (node.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}

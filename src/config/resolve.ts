@@ -1,0 +1,28 @@
+// Loads, validates and normalises a config in one call: the entry point for commands.
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { loadRawConfig } from './load.js';
+import { normalizeConfig } from './normalize.js';
+import type { ResolvedConfig, RunOptions } from './types.js';
+
+/** Where the config comes from when -c is not given: ./rearguard.yml, then $REARGUARD_CONFIG. */
+export function chooseConfigFile(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string, exists: (p: string) => boolean): string {
+  if (flag) return path.resolve(cwd, flag);
+  const local = path.resolve(cwd, 'rearguard.yml');
+  if (exists(local)) return local;
+  if (env.REARGUARD_CONFIG) return path.resolve(cwd, env.REARGUARD_CONFIG);
+  return local;
+}
+
+/** Reads the file, validates it and returns the ResolvedConfig; throws ConfigError. */
+export async function resolveConfig(file: string, options: RunOptions, env: NodeJS.ProcessEnv): Promise<ResolvedConfig> {
+  const raw = await loadRawConfig(file);
+  const cleanEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) cleanEnv[key] = value;
+  try {
+    return normalizeConfig(raw, { file, home: env.HOME ?? os.homedir(), env: cleanEnv, options });
+  } catch (error) {
+    throw new ConfigError([{ file, path: '', message: (error as Error).message }], { cause: error });
+  }
+}

@@ -1,0 +1,123 @@
+// ResolvedConfig: the one normalised shape every later step reads (durations in ms, sizes in bytes, absolute paths).
+
+export type Level = 'error' | 'warning';
+export type CommandName = 'orchestrate' | 'verify' | 'restore-test' | 'audit' | 'plan';
+export type Verdict = 'ok' | 'partial' | 'critical';
+
+/** An SSH target from `hosts`. */
+export interface ResolvedHost {
+  name: string;
+  destination: string;
+  port?: number;
+  identityFile?: string;
+  knownHosts?: string;
+  connectTimeoutMs: number;
+  retries: number;
+  concurrency?: number;
+  sshOptions: Record<string, string>;
+}
+
+/** What a unit does. `systemd-match` is expanded by buildPlan against the inventory. */
+export type UnitAction =
+  | { kind: 'run'; argv: string[] }
+  | { kind: 'shell'; script: string }
+  | { kind: 'systemd'; service: string }
+  | { kind: 'systemd-match'; match: string; exclude: string[] }
+  | { kind: 'sqlite_backup'; source: string; dest: string };
+
+/** One artifact of a unit, with each check's options resolved. */
+export interface ResolvedArtifact {
+  pattern: string;
+  level: Level;
+  fresh: boolean;
+  maxAgeMs?: number;
+  checksum?: { kind: 'sidecar' } | { kind: 'manifest'; manifest: string };
+  checksumLevel?: Level;
+  size?: { minBytes?: number; maxShrinkPct?: number; maxGrowthPct?: number; window: number; level: Level };
+  sqlite?: { level: Level };
+  archive?: { expect: string[]; level: Level };
+  restore?: {
+    sqlite?: string;
+    gzip?: string;
+    json?: string;
+    sha256sums?: string;
+    command?: string[];
+    scratch?: string;
+    level: Level;
+  };
+  command?: { argv: string[]; timeoutMs?: number; level: Level };
+  offsite?: { host: string; dir: string; level: Level };
+  upload?: { host: string; dir: string };
+}
+
+/** A unit as configured (a systemd match is still one entry here). */
+export interface ResolvedUnit {
+  name: string;
+  stage: string;
+  action: UnitAction;
+  host?: string;
+  cwd: string;
+  env: Record<string, string>;
+  envFile?: string;
+  timeoutMs: number;
+  killGraceMs: number;
+  retries: number;
+  retryDelayMs: number;
+  critical: boolean;
+  level: Level;
+  ifRunning: 'wait' | 'skip' | 'fail';
+  artifacts: ResolvedArtifact[];
+}
+
+/** A stage: units that run concurrently, bounded by `concurrency`. */
+export interface ResolvedStage {
+  name: string;
+  level: Level;
+  concurrency?: number;
+  units: ResolvedUnit[];
+}
+
+/** A pre-flight check. */
+export type ResolvedPreflight =
+  | { kind: 'disk'; path: string; minFree: { bytes: number } | { multiple: number }; level: Level }
+  | { kind: 'command'; argv: string[]; timeoutMs: number; level: Level }
+  | { kind: 'reachable'; host: string; minFree?: { path: string; bytes: number }; level: Level }
+  | { kind: 'idle'; units: string[]; host?: string; level: Level };
+
+/** Options that come from the command line, resolved. */
+export interface RunOptions {
+  command: CommandName;
+  /** How rearguard was invoked, for the lock holder and the report. */
+  commandLine: string;
+  dryRun: boolean;
+  only: string[];
+  skip: string[];
+  jsonPath?: string;
+  junitPath?: string;
+  color: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  waitLockMs: number;
+  interactive: boolean;
+}
+
+/** Everything a run needs, resolved once from YAML, CLI flags and the environment. */
+export interface ResolvedConfig {
+  file: string;
+  dir: string;
+  stateDir: string;
+  defaults: { timeoutMs: number; killGraceMs: number; systemctl: string[]; retryDelayMs: number };
+  hosts: Record<string, ResolvedHost>;
+  preflight: ResolvedPreflight[];
+  stages: ResolvedStage[];
+  gate: { maxFailureRatio: number };
+  report: { json?: string; junit?: string };
+  metrics: {
+    pushgateway?: { url: string; job: string; labels: Record<string, string>; timeoutMs: number };
+    textfile?: string;
+  };
+  notify: Array<{ url: string; on: Verdict[]; timeoutMs: number; retries: number }>;
+  /** The environment rearguard was started with; units inherit it. */
+  env: Record<string, string>;
+  options: RunOptions;
+}

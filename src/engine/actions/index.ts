@@ -1,0 +1,15 @@
+// Chooses the action of a unit by its kind.
+import type { PlannedUnit } from '../../plan/types.js';
+import { runProcessAction } from './process.js';
+import type { Action } from './types.js';
+
+/** The action that runs `unit`. */
+export function actionFor(unit: PlannedUnit): Action {
+  switch (unit.action.kind) {
+    case 'run':
+    case 'shell':
+      return runProcessAction;
+    default:
+      return async () => ({ status: 'failed', exitCode: null, message: `${unit.action.kind} units are not supported by this build` });
+  }
+}

@@ -1,0 +1,185 @@
+// executeRun: carries out a Plan: lock, pre-flight, stages, verdict, reports and metrics on every path.
+import os from 'node:os';
+import pLimit from 'p-limit';
+import type { ResolvedConfig } from '../config/types.js';
+import { createExec } from '../exec/index.js';
+import type { Plan } from '../plan/types.js';
+import { writeJsonReport } from '../report/json.js';
+import { writeJunit } from '../report/junit.js';
+import { publishMetrics } from '../report/metrics.js';
+import { sendNotifications } from '../report/notify.js';
+import type { CheckResult, RunReport, StageResult, UnitResult } from '../report/types.js';
+import { acquireLock, type Lock } from '../state/lock.js';
+import { createRunDir, makeRunId } from '../state/run-dir.js';
+import { Redactor } from '../util/secrets.js';
+import { combineObservers, type RunObserver } from './observer.js';
+import { runPreflight } from './preflight.js';
+import { abortReason, runUnit } from './run-unit.js';
+import { decideVerdict } from './verdict.js';
+import type { SharedCheckContext } from './verify-artifact.js';
+
+/** What executeRun needs besides the config and plan. */
+export interface RunDeps {
+  observers: RunObserver[];
+  /** Aborted by the CLI on SIGINT/SIGTERM, with the signal name as reason. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs the plan and returns the final report. Throws only LockHeldError (before anything ran);
+ * every other failure ends in a report with verdict critical.
+ */
+export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDeps): Promise<RunReport> {
+  const observer = combineObservers(deps.observers);
+  const started = new Date();
+  const runId = makeRunId(started);
+  const notes: string[] = [];
+  let lock: Lock | undefined;
+  if (plan.command !== 'audit') {
+    lock = await acquireLock({
+      stateDir: config.stateDir,
+      holder: { command: config.options.commandLine, started_at: started.toISOString(), run_id: runId },
+      waitMs: config.options.waitLockMs,
+      signal: deps.signal,
+    });
+    if (lock.recovered) {
+      const r = lock.recovered;
+      const note = `recovered a stale lock left by pid ${r.pid} on ${r.host} ("${r.command}", started ${r.started_at}), which no longer runs`;
+      notes.push(note);
+      observer.warning(note);
+    }
+  }
+
+  const redactor = new Redactor();
+  const exec = createExec({ hosts: config.hosts, stateDir: config.stateDir });
+  let preflight: CheckResult[] = [];
+  const stages: StageResult[] = [];
+  let internalError: string | undefined;
+  try {
+    const runDir = await createRunDir(config.stateDir, runId);
+    observer.runStarted(plan, { runId, runDir });
+    const shared: SharedCheckContext = {
+      command: plan.command,
+      exec,
+      signal: deps.signal,
+      log: (line) => observer.info(line),
+      hosts: config.hosts,
+      tempDir: os.tmpdir(),
+      env: config.env,
+      now: Date.now,
+    };
+    preflight = await runPreflight(plan, shared, config.stateDir, (result) => observer.preflightFinished(result));
+    const blocked = preflight.some((check) => check.status === 'failed')
+      ? 'pre-flight failed'
+      : deps.signal.aborted
+        ? abortReason(deps.signal)
+        : undefined;
+
+    for (const stage of plan.stages) {
+      if (blocked) {
+        stages.push({ name: stage.name, level: stage.level, units: stage.units.map((unit) => skippedUnit(unit, `not started: ${blocked}`)) });
+        continue;
+      }
+      observer.stageStarted(stage);
+      const limit = pLimit(stage.concurrency);
+      const units = await Promise.all(
+        stage.units.map((unit) =>
+          limit(async () => {
+            const result = await runUnit(unit, {
+              config,
+              command: plan.command,
+              runId,
+              runDir,
+              exec,
+              signal: deps.signal,
+              redactor,
+              shared,
+              onStart: (attempt) => observer.unitStarted(unit, attempt),
+              onCheck: (pattern, check) => observer.checkFinished(unit, pattern, check),
+            });
+            observer.unitFinished(unit, result);
+            return result;
+          }),
+        ),
+      );
+      const result: StageResult = { name: stage.name, level: stage.level, units };
+      stages.push(result);
+      observer.stageFinished(result);
+    }
+  } catch (error) {
+    internalError = (error as Error).stack ?? String(error);
+    observer.warning(`internal error: ${(error as Error).message}`);
+  } finally {
+    await exec.close().catch(() => undefined);
+  }
+
+  const planned = plan.stages.reduce((n, stage) => n + stage.units.length, 0);
+  const gateInput = {
+    preflight,
+    stages,
+    maxFailureRatio: config.gate.maxFailureRatio,
+    planned,
+    ...(deps.signal.aborted && { abortedBy: typeof deps.signal.reason === 'string' ? deps.signal.reason : 'signal' }),
+    ...(internalError && { internalError: internalError.split('\n')[0] ?? internalError }),
+  };
+  const build = (warnings: string[]): RunReport => {
+    const decision = decideVerdict({ ...gateInput, warnings });
+    const finished = new Date();
+    return {
+      schema: 'rearguard.report/v1',
+      run_id: runId,
+      command: plan.command,
+      config: config.file,
+      host: os.hostname(),
+      started_at: started.toISOString(),
+      finished_at: finished.toISOString(),
+      duration_ms: finished.getTime() - started.getTime(),
+      exit_code: decision.exitCode,
+      verdict: decision.verdict,
+      reason: redactor.redact(decision.reason),
+      warnings: warnings.map((w) => redactor.redact(w)),
+      notes,
+      preflight,
+      stages,
+      counts: decision.counts,
+      failure_ratio: Number(decision.failureRatio.toFixed(4)),
+    };
+  };
+
+  // Metrics go out first: a failed push is itself a warning that the final report must show.
+  const metricWarnings = await publishMetrics(build([]), config).catch((error: Error) => [`metrics: ${error.message}`]);
+  for (const warning of metricWarnings) observer.warning(warning);
+  let report = build(metricWarnings);
+  const deliveryWarnings = await sendNotifications(report, config).catch((error: Error) => [`notify: ${error.message}`]);
+  for (const warning of deliveryWarnings) observer.warning(warning);
+  if (deliveryWarnings.length > 0) report = build([...metricWarnings, ...deliveryWarnings]);
+
+  for (const [file, write] of [
+    [config.options.jsonPath ?? config.report.json, writeJsonReport],
+    [config.options.junitPath ?? config.report.junit, writeJunit],
+  ] as const) {
+    if (!file) continue;
+    await write(file, report).catch((error: Error) => observer.warning(`could not write ${file}: ${error.message}`));
+  }
+  observer.runFinished(report);
+  await lock?.release();
+  return report;
+}
+
+function skippedUnit(unit: Plan['stages'][number]['units'][number], message: string): UnitResult {
+  return {
+    name: unit.name,
+    stage: unit.stage,
+    kind: unit.action.kind,
+    ...(unit.host !== undefined && { host: unit.host }),
+    level: unit.level,
+    critical: unit.critical,
+    status: 'skipped',
+    message,
+    exit_code: null,
+    attempts: 0,
+    duration_ms: 0,
+    artifacts: [],
+  };
+}
+

@@ -1,0 +1,54 @@
+// Process contracts: what callers ask of src/exec and what they get back. Failure is data, never a throw.
+
+/** A process to run. Output goes to `logFile` (appended) or is captured (bounded). */
+export interface ProcessSpec {
+  argv: string[];
+  cwd?: string;
+  /** The complete environment of the process. */
+  env?: Record<string, string>;
+  timeoutMs: number;
+  killGraceMs: number;
+  signal?: AbortSignal;
+  /** Append stdout and stderr here; otherwise they are captured and returned. */
+  logFile?: string;
+  /** Bytes of captured output kept (the end is kept). Default 64 KiB. */
+  maxCaptureBytes?: number;
+  /** Text written to the process's stdin; stdin is empty otherwise. */
+  input?: string;
+}
+
+/** What happened to a process. */
+export interface ProcessResult {
+  exitCode: number | null;
+  signal?: string;
+  timedOut: boolean;
+  aborted: boolean;
+  durationMs: number;
+  /** Captured output (stdout and stderr interleaved) when no logFile was given. */
+  output: string;
+  /** Set when the program could not be started at all (e.g. not found). */
+  startError?: string;
+  /** Background processes the unit left behind in its process group, terminated after it exited. */
+  leftovers: boolean;
+}
+
+/** True when the process ran and exited 0 in time. */
+export function succeeded(result: ProcessResult): boolean {
+  return result.exitCode === 0 && !result.timedOut && !result.aborted && result.startError === undefined;
+}
+
+/** Describes a failed process in a few words: "exited with 3", "timed out after 5m". */
+export function describeFailure(result: ProcessResult, timeoutText: string): string {
+  if (result.startError) return result.startError;
+  if (result.aborted) return 'terminated: the run was aborted';
+  if (result.timedOut) return `timed out after ${timeoutText}`;
+  if (result.signal) return `killed by ${result.signal}`;
+  return `exited with ${result.exitCode}`;
+}
+
+/** Starts processes: locally, and over SSH on a configured host. */
+export interface Exec {
+  run(spec: ProcessSpec): Promise<ProcessResult>;
+  /** Runs argv on `host` over SSH; each argument is quoted for the remote shell. */
+  runRemote(host: string, spec: ProcessSpec): Promise<ProcessResult>;
+}

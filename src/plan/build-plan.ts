@@ -1,0 +1,96 @@
+// buildPlan: decides stages, units, checks and concurrency from the config and inventory (pure).
+import picomatch from 'picomatch';
+import { artifactChecks, preflightChecks } from '../../checks/registry.js';
+import type { CommandName, ResolvedConfig, ResolvedUnit } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import type { Inventory, Plan, PlannedArtifact, PlannedStage, PlannedUnit } from './types.js';
+
+/** Builds the plan of `command`. Throws UsageError for --only/--skip names that match no unit. */
+export function buildPlan(config: ResolvedConfig, inventory: Inventory, command: CommandName = config.options.command): Plan {
+  const runsUnits = command === 'orchestrate';
+  const notes: string[] = [];
+  const expanded: PlannedStage[] = config.stages.map((stage) => ({
+    name: stage.name,
+    level: stage.level,
+    concurrency: stage.concurrency ?? Number.MAX_SAFE_INTEGER,
+    units: stage.units.flatMap((unit) => expandUnit(unit, inventory, runsUnits, notes)).map((unit) => planUnit(unit, command)),
+  }));
+
+  const allNames = expanded.flatMap((stage) => stage.units.map((unit) => unit.name));
+  const { only, skip } = config.options;
+  const unknown = [...only, ...skip].filter((name) => !allNames.includes(name) && !expanded.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown unit or stage ${unknown.map((n) => `"${n}"`).join(', ')} in --only/--skip; units are: ${allNames.join(', ')}`,
+    );
+  }
+  const excluded: string[] = [];
+  const selected = (unit: PlannedUnit): boolean => {
+    const named = (list: string[]): boolean => list.includes(unit.name) || list.includes(unit.stage);
+    const keep = (only.length === 0 || named(only)) && !named(skip);
+    if (!keep) excluded.push(unit.name);
+    return keep;
+  };
+  const stages = expanded
+    .map((stage) => {
+      const units = stage.units.filter(selected);
+      return { ...stage, units, concurrency: Math.max(1, Math.min(stage.concurrency, units.length)) };
+    })
+    .filter((stage) => stage.units.length > 0);
+  if (stages.length === 0) {
+    throw new UsageError('nothing to do: no unit is left after --only/--skip, and "nothing to do" never passes the gate');
+  }
+
+  const preflight = runsUnits || command === 'verify' || command === 'restore-test'
+    ? config.preflight.map((item) => {
+        const check = preflightChecks[item.kind];
+        return { id: item.kind, level: item.level, item, description: check ? check.describe(item) : item.kind };
+      })
+    : [];
+  return { command, runsUnits, preflight, stages, excluded, notes };
+}
+
+function expandUnit(unit: ResolvedUnit, inventory: Inventory, runsUnits: boolean, notes: string[]): ResolvedUnit[] {
+  if (unit.action.kind !== 'systemd-match') return [unit];
+  const services = inventory.systemdServices[unit.host ?? ''];
+  if (services === undefined) {
+    if (runsUnits) throw new UsageError(`cannot expand systemd match "${unit.action.match}": the service list of ${unit.host ?? 'this machine'} is unknown`);
+    return [unit];
+  }
+  const isMatch = picomatch(unit.action.match);
+  const exclude = new Set(unit.action.exclude);
+  const found = services.filter((service) => isMatch(service) && !exclude.has(service)).sort();
+  if (found.length === 0) {
+    throw new UsageError(
+      `systemd match "${unit.action.match}" in stage ${unit.stage} found no service on ${unit.host ?? 'this machine'}; "nothing to do" never passes the gate`,
+    );
+  }
+  notes.push(`systemd match "${unit.action.match}" expanded to ${found.length} unit(s): ${found.join(', ')}`);
+  return found.map((service) => ({ ...unit, name: service, action: { kind: 'systemd', service } }));
+}
+
+function planUnit(unit: ResolvedUnit, command: CommandName): PlannedUnit {
+  return {
+    name: unit.name,
+    stage: unit.stage,
+    action: unit.action,
+    ...(unit.host !== undefined && { host: unit.host }),
+    cwd: unit.cwd,
+    env: unit.env,
+    ...(unit.envFile !== undefined && { envFile: unit.envFile }),
+    timeoutMs: unit.timeoutMs,
+    killGraceMs: unit.killGraceMs,
+    retries: unit.retries,
+    retryDelayMs: unit.retryDelayMs,
+    critical: unit.critical,
+    level: unit.level,
+    ifRunning: unit.ifRunning,
+    artifacts: unit.artifacts.map((artifact): PlannedArtifact => ({
+      pattern: artifact.pattern,
+      checks: artifactChecks.flatMap((check) => {
+        const chosen = check.select(artifact, command);
+        return chosen ? [{ id: check.id, level: chosen.level, options: chosen.options, description: check.describe(chosen.options) }] : [];
+      }),
+    })),
+  };
+}

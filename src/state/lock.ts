@@ -1,0 +1,114 @@
+// The run lock: one run per state dir; a dead holder's lock is recovered, a planted symlink is refused.
+import { constants, readFileSync } from 'node:fs';
+import { lstat, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { LockHeldError, type LockHolder } from '../errors.js';
+
+/** A held lock; release it on every path. */
+export interface Lock {
+  path: string;
+  release(): Promise<void>;
+  /** Set when a stale lock of a dead run was taken over. */
+  recovered?: LockHolder;
+}
+
+/** Options for taking the lock. */
+export interface AcquireOptions {
+  stateDir: string;
+  holder: Omit<LockHolder, 'pid' | 'host'>;
+  waitMs: number;
+  signal?: AbortSignal;
+}
+
+const LOCK_NAME = 'rearguard.lock';
+
+/** Takes the lock of `stateDir`, waiting up to `waitMs`; throws LockHeldError. */
+export async function acquireLock(options: AcquireOptions): Promise<Lock> {
+  const lockPath = path.join(options.stateDir, LOCK_NAME);
+  const holder: LockHolder = { ...options.holder, pid: process.pid, host: os.hostname() };
+  await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  const deadline = Date.now() + options.waitMs;
+  let recovered: LockHolder | undefined;
+  for (;;) {
+    const created = await tryCreate(lockPath, holder);
+    if (created) return makeLock(lockPath, recovered);
+    const current = await readHolder(lockPath);
+    if (current.holder && isStale(current.holder)) {
+      recovered = current.holder;
+      // Remove only if it is still the same stale lock (another run may have recovered it first).
+      const again = await readHolder(lockPath);
+      if (again.raw === current.raw) await unlink(lockPath).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() >= deadline || options.signal?.aborted) {
+      throw new LockHeldError(current.holder, lockPath, current.problem);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(10, deadline - Date.now()))));
+  }
+}
+
+async function tryCreate(lockPath: string, holder: LockHolder): Promise<boolean> {
+  let handle;
+  try {
+    // O_EXCL refuses any existing entry, symlinks included, so a planted link cannot redirect the write.
+    handle = await open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(`${JSON.stringify({ ...holder, pid_start: processStartTime(holder.pid) })}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+async function readHolder(lockPath: string): Promise<{ holder?: LockHolder & { pid_start?: string }; raw?: string; problem?: string }> {
+  try {
+    const info = await lstat(lockPath);
+    if (info.isSymbolicLink()) return { problem: 'the lock path is a symbolic link; remove it by hand after checking who planted it' };
+    const raw = await readFile(lockPath, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    return { holder: JSON.parse(raw) as LockHolder, raw };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+}
+
+/** A lock is stale when it was taken on this host by a process that no longer exists. */
+function isStale(holder: LockHolder & { pid_start?: string }): boolean {
+  if (holder.host !== os.hostname()) return false;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  // Same pid, other process: the pid was reused after the holder died.
+  const start = processStartTime(holder.pid);
+  return holder.pid_start !== undefined && start !== undefined && start !== holder.pid_start;
+}
+
+/** The kernel's start time of a process (Linux), to tell a reused pid from the original. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function makeLock(lockPath: string, recovered: LockHolder | undefined): Lock {
+  let released = false;
+  return {
+    path: lockPath,
+    ...(recovered && { recovered }),
+    async release() {
+      if (released) return;
+      released = true;
+      await unlink(lockPath).catch(() => undefined);
+    },
+  };
+}

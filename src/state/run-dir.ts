@@ -1,0 +1,29 @@
+// Run ids and per-run folders (state_dir/runs/<run-id>/) holding unit logs; old runs are pruned.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+const KEEP_RUNS = 50;
+
+/** A sortable, unique run id: 20261121T210000Z-3fa2. */
+export function makeRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Creates state_dir/runs/<run-id> (0700) and prunes all but the newest runs. */
+export async function createRunDir(stateDir: string, runId: string): Promise<string> {
+  const runsDir = path.join(stateDir, 'runs');
+  const dir = path.join(runsDir, runId);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const runs = (await readdir(runsDir)).filter((name) => /^\d{8}T\d{6}Z-[0-9a-f]{4}$/.test(name)).sort();
+  for (const old of runs.slice(0, Math.max(0, runs.length - KEEP_RUNS))) {
+    await rm(path.join(runsDir, old), { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/** The log file of a unit in a run folder. */
+export function unitLogPath(runDir: string, unit: string): string {
+  return path.join(runDir, `${unit.replace(/[^A-Za-z0-9_.@:+-]/g, '_')}.log`);
+}
