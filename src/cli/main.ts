@@ -82,6 +82,9 @@ function reportError(error: unknown, output: Output): number {
 
 /** The process entry used by bin/rearguard. */
 export async function main(argv: string[]): Promise<void> {
+  // A closed stdout (`| head`, a dead CI log pipe) must not kill the run before it writes its report.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
   const code = await runCli(argv);
   process.exitCode = code;
 }

@@ -9,6 +9,7 @@ import { unitLogPath } from '../state/run-dir.js';
 import type { Redactor } from '../util/secrets.js';
 import { actionFor } from './actions/index.js';
 import type { ActionResult } from './actions/types.js';
+import { followLog } from './follow-log.js';
 import { buildUnitEnv } from './unit-env.js';
 import { verifyArtifact, type SharedCheckContext } from './verify-artifact.js';
 
@@ -23,6 +24,8 @@ export interface UnitRunContext {
   redactor: Redactor;
   shared: SharedCheckContext;
   onStart(attempt: number): void;
+  /** Set with --verbose: receives the unit's output line by line. */
+  onOutput?: (line: string) => void;
   onCheck(pattern: string, result: CheckResult): void;
 }
 
@@ -60,6 +63,8 @@ export async function runUnit(unit: PlannedUnit, ctx: UnitRunContext): Promise<U
       return finish({ status: 'failed', exitCode: null, message: (error as Error).message }, 0, []);
     }
     const run = actionFor(unit);
+    const follower = ctx.onOutput ? followLog(logFile, (line) => ctx.onOutput?.(ctx.redactor.redact(line))) : undefined;
+    try {
     for (;;) {
       attempts += 1;
       ctx.onStart(attempts);
@@ -79,6 +84,9 @@ export async function runUnit(unit: PlannedUnit, ctx: UnitRunContext): Promise<U
       const delay = backoff(unit.retryDelayMs, attempts);
       await note(`retrying in ${Math.round(delay / 100) / 10}s`);
       if (!(await sleep(delay, ctx.signal))) break;
+    }
+    } finally {
+      await follower?.stop();
     }
     if (action.status !== 'ok') return finish(action, attempts, []);
   }

@@ -95,6 +95,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
               redactor,
               shared,
               onStart: (attempt) => observer.unitStarted(unit, attempt),
+              ...(config.options.verbose && { onOutput: (line: string) => observer.unitOutput(unit, line) }),
               onCheck: (pattern, check) => observer.checkFinished(unit, pattern, check),
             });
             observer.unitFinished(unit, result);
