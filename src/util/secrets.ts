@@ -28,3 +28,16 @@ export class Redactor {
     return out;
   }
 }
+
+/** Shows a URL without its credentials: `https://user:pass@host/x?token=abc` → `https://***@host/x?token=***`. */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return new Redactor().redact(url);
+  }
+  const auth = parsed.username || parsed.password ? '***@' : '';
+  const query = [...parsed.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&');
+  return `${parsed.protocol}//${auth}${parsed.host}${parsed.pathname}${query ? `?${query}` : ''}`;
+}
