@@ -27,14 +27,14 @@ export async function loadRawConfig(file: string): Promise<RawConfig> {
 /** Validates config text (pure); `file` only names the source in messages. */
 export function parseRawConfig(text: string, file: string): RawConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((error) => ({
         file,
         path: '',
         line: error.linePos?.[0].line,
-        message: `invalid YAML: ${error.message.split('\n')[0]}`,
+        message: `invalid YAML: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
       })),
     );
   }

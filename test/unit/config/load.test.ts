@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { parseRawConfig } from '../../../src/config/load.js';
+import { normalizeConfig } from '../../../src/config/normalize.js';
+import { buildJsonSchema } from '../../../src/config/schema.js';
+import { ConfigError } from '../../../src/errors.js';
+import type { RunOptions } from '../../../src/config/types.js';
+
+function problemsOf(text: string): string[] {
+  try {
+    parseRawConfig(text, '/etc/rearguard.yml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message.split('\n');
+  }
+  throw new Error('expected the config to be refused');
+}
+
+const OPTIONS: RunOptions = {
+  command: 'orchestrate', commandLine: 'rearguard orchestrate', dryRun: false, only: [], skip: [], color: false,
+  verbose: false, quiet: false, waitLockMs: 0, interactive: false,
+};
+
+describe('config validation', () => {
+  it('names file, line, document path, expectation and what was found', () => {
+    const problems = problemsOf(`version: 1
+stages:
+  - name: app
+    units:
+      - name: api
+        run: [backup.sh]
+        timeout: 30 minutes
+`);
+    expect(problems).toEqual([
+      '/etc/rearguard.yml:7: stages[0].units[0].timeout: expected a duration like "90s", "5m" or "1h30m", got "30 minutes"',
+    ]);
+  });
+
+  it('refuses unknown keys, pointing at the key itself', () => {
+    const problems = problemsOf(`version: 1
+stages:
+  - name: app
+    units:
+      - name: api
+        run: [backup.sh]
+        timout: 5m
+`);
+    expect(problems).toEqual([
+      '/etc/rearguard.yml:7: stages[0].units[0].timout: unknown key "timout" (check the spelling; unknown keys are errors)',
+    ]);
+  });
+
+  it('lists every problem, sorted by line', () => {
+    const problems = problemsOf(`version: 2
+stages:
+  - name: app
+    concurrency: 0
+    units:
+      - name: api
+        run: backup.sh
+`);
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^\/etc\/rearguard.yml:1: version: expected 1, got 2/);
+    expect(problems[1]).toMatch(/:4: stages\[0\]\.concurrency: expected .*>=1.*got 0/);
+    expect(problems[2]).toMatch(/:7: stages\[0\]\.units\[0\]\.run: expected array, got "backup.sh"/);
+  });
+
+  it('requires exactly one action per unit', () => {
+    expect(problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n        run: [a]\n        shell: b\n`)).toEqual([
+      '/etc/rearguard.yml:5: stages[0].units[0]: a unit needs exactly one of run, shell, systemd, sqlite_backup; found run and shell',
+    ]);
+    expect(problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n`)[0]).toMatch(/found none/);
+  });
+
+  it('refuses a config with no stages or a stage with no units: nothing to do never passes', () => {
+    expect(problemsOf('version: 1\nstages: []\n')[0]).toMatch(/stages: a config needs at least one stage/);
+    expect(problemsOf('version: 1\nstages:\n  - name: a\n    units: []\n')[0]).toMatch(/stages\[0\]\.units: a stage needs at least one unit/);
+  });
+
+  it('refuses duplicate unit names and hosts that are not defined', () => {
+    const problems = problemsOf(`version: 1
+stages:
+  - name: a
+    units:
+      - { name: x, run: [a] }
+  - name: b
+    units:
+      - { name: x, run: [b], host: nas }
+`);
+    expect(problems.join('\n')).toMatch(/:8: stages\[1\]\.units\[0\]\.name: unit name "x" is already used at stages\[0\]\.units\[0\]/);
+    expect(problems.join('\n')).toMatch(/stages\[1\]\.units\[0\]\.host: expected the name of an entry of hosts \(none defined\), got "nas"/);
+  });
+
+  it('reports invalid YAML with its line', () => {
+    expect(problemsOf('version: 1\nstages:\n  - name: [unclosed\n')[0]).toMatch(/^\/etc\/rearguard.yml:\d+: invalid YAML/);
+  });
+
+  it('picks the intended shape of a pre-flight item when reporting', () => {
+    const problems = problemsOf(`version: 1
+preflight:
+  - disk: /mnt
+    min_free: lots
+stages:
+  - name: a
+    units: [{ name: x, run: [a] }]
+`);
+    expect(problems).toEqual([expect.stringMatching(/:4: preflight\[0\]\.min_free: expected a size like .*got "lots"/)]);
+  });
+});
+
+describe('normalizeConfig', () => {
+  it('resolves durations, sizes, defaults, levels and paths against the config folder', () => {
+    const raw = parseRawConfig(
+      `version: 1
+defaults: { timeout: 1h30m, kill_grace: 3s }
+preflight:
+  - disk: backups
+    min_free: 1.5GB
+  - disk: /var
+    min_free: 2x
+stages:
+  - name: snapshots
+    level: warning
+    units:
+      - systemd: sanoid.service
+        critical: true
+  - name: app
+    concurrency: 2
+    units:
+      - name: api
+        run: [./backup.sh]
+        timeout: 20m
+        critical: true
+        artifacts:
+          - path: out/*.tar.gz
+            checksum: sidecar
+            size: { min: 1MiB, max_shrink: 50% }
+`,
+      '/srv/conf/rearguard.yml',
+    );
+    const config = normalizeConfig(raw, { file: '/srv/conf/rearguard.yml', home: '/root', env: {}, options: OPTIONS });
+    expect(config.stateDir).toBe('/srv/conf/.rearguard');
+    expect(config.preflight[0]).toEqual({ kind: 'disk', path: '/srv/conf/backups', minFree: { bytes: 1_500_000_000 }, level: 'error' });
+    expect(config.preflight[1]).toMatchObject({ minFree: { multiple: 2 } });
+    const [sanoid] = config.stages[0]!.units;
+    expect(sanoid).toMatchObject({ name: 'sanoid.service', level: 'warning', critical: false, timeoutMs: 5_400_000, killGraceMs: 3000 });
+    const [api] = config.stages[1]!.units;
+    expect(api).toMatchObject({ name: 'api', level: 'error', critical: true, timeoutMs: 1_200_000, cwd: '/srv/conf' });
+    expect(api!.artifacts[0]).toMatchObject({
+      pattern: '/srv/conf/out/*.tar.gz',
+      fresh: true,
+      checksum: { kind: 'sidecar' },
+      size: { minBytes: 1_048_576, maxShrinkPct: 50, window: 14, level: 'error' },
+    });
+  });
+});
+
+describe('JSON Schema', () => {
+  it('describes the same rules: required keys and no additional properties', () => {
+    const schema = buildJsonSchema() as { required?: string[]; additionalProperties?: boolean; properties: Record<string, unknown> };
+    expect(schema.required).toEqual(expect.arrayContaining(['version', 'stages']));
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['state_dir', 'defaults', 'hosts', 'preflight', 'stages', 'gate', 'report', 'metrics', 'notify']));
+  });
+});
