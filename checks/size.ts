@@ -1,25 +1,98 @@
-// size: at least `min` bytes (history bounds are added by the size-history work).
-import { formatBytes } from '../src/util/size.js';
+// size: at least `min` bytes, and within max_shrink / max_growth of the median of the last `window` verified sizes.
 import type { ResolvedArtifact } from '../src/config/types.js';
-import type { ArtifactCheck } from './types.js';
+import {
+  compareWithBaseline,
+  computeBaseline,
+  entriesBefore,
+  HistoryCorruptError,
+  percentChange,
+  type SizeBaseline,
+} from '../src/state/history.js';
+import { formatBytes } from '../src/util/size.js';
+import type { ArtifactCheck, CheckOutcome, HistoryEntry } from './types.js';
 
 type SizeOptions = NonNullable<ResolvedArtifact['size']>;
 
-/** Catches zero-byte and suspiciously small dumps. */
+/** "1.2 MiB (1234567 bytes)": people read the unit, scripts and audits read the exact count. */
+export function describeBytes(bytes: number): string {
+  return `${formatBytes(bytes)} (${bytes} bytes)`;
+}
+
+/** The allowed range of a baseline for people: "between 5.0 MiB and 40.0 MiB". */
+export function describeRange(baseline: SizeBaseline): string {
+  const low = baseline.lowest !== undefined ? describeBytes(baseline.lowest) : undefined;
+  const high = baseline.highest !== undefined ? describeBytes(baseline.highest) : undefined;
+  if (low && high) return `between ${low} and ${high}`;
+  if (low) return `at least ${low}`;
+  if (high) return `at most ${high}`;
+  return 'any size (no max_shrink or max_growth set)';
+}
+
+/**
+ * Judges a size against `min` and the history (pure; integer arithmetic only). `history` is every
+ * verified entry before this artifact, oldest first.
+ */
+export function evaluateSize(bytes: number, options: SizeOptions, history: HistoryEntry[]): CheckOutcome {
+  const size = describeBytes(bytes);
+  if (options.minBytes !== undefined && bytes < options.minBytes) {
+    return { status: 'failed', message: `${size} is below the minimum ${describeBytes(options.minBytes)}` };
+  }
+  const bounded = options.maxShrinkPct !== undefined || options.maxGrowthPct !== undefined;
+  if (!bounded) return { status: 'ok', message: size };
+  const baseline = computeBaseline(history, options);
+  if (!baseline) {
+    return { status: 'ok', message: `${size}; no size history yet: max_shrink/max_growth are checked from the next verified run on` };
+  }
+  const against = `median ${describeBytes(baseline.median)} of the last ${baseline.count} verified size(s) (window ${baseline.window})`;
+  const change = percentChange(bytes, baseline.median);
+  switch (compareWithBaseline(bytes, baseline)) {
+    case 'shrunk':
+      return {
+        status: 'failed',
+        message: `${size} shrank ${change.slice(1)} against the ${against}; max_shrink is ${options.maxShrinkPct}%, so at least ${describeBytes(baseline.lowest!)} was expected: check that the backup is complete`,
+      };
+    case 'grown':
+      return {
+        status: 'failed',
+        message: `${size} grew ${change.slice(1)} against the ${against}; max_growth is ${options.maxGrowthPct}%, so at most ${describeBytes(baseline.highest!)} was expected: check what was added to the backup`,
+      };
+    default:
+      return { status: 'ok', message: `${size}, ${change} against the ${against}; allowed ${describeRange(baseline)}` };
+  }
+}
+
+/** Catches zero-byte and suspiciously small dumps, and sudden shrinking or growth against the history. */
 export const sizeCheck: ArtifactCheck<SizeOptions> = {
   id: 'size',
   phase: 'artifact',
   select: (artifact) => (artifact.size ? { options: artifact.size, level: artifact.size.level } : undefined),
-  describe: (options) => (options.minBytes !== undefined ? `at least ${formatBytes(options.minBytes)}` : 'size within history bounds'),
+  describe: (options) => {
+    const parts: string[] = [];
+    if (options.minBytes !== undefined) parts.push(`at least ${formatBytes(options.minBytes)}`);
+    if (options.maxShrinkPct !== undefined) parts.push(`shrinks at most ${options.maxShrinkPct}%`);
+    if (options.maxGrowthPct !== undefined) parts.push(`grows at most ${options.maxGrowthPct}%`);
+    if (options.maxShrinkPct !== undefined || options.maxGrowthPct !== undefined) parts.push(`against the median of the last ${options.window}`);
+    return parts.length > 0 ? parts.join(', ') : 'size recorded';
+  },
   async run(ctx, target) {
     const bytes = target.facts.bytes;
-    if (bytes === undefined) return { status: 'failed', message: 'size unknown' };
-    if (ctx.options.minBytes !== undefined && bytes < ctx.options.minBytes) {
-      return {
-        status: 'failed',
-        message: `${formatBytes(bytes)} (${bytes} bytes) is below the minimum ${formatBytes(ctx.options.minBytes)} (${ctx.options.minBytes} bytes)`,
-      };
+    if (bytes === undefined) return { status: 'failed', message: 'size unknown: the exists check did not run' };
+    const bounded = ctx.options.maxShrinkPct !== undefined || ctx.options.maxGrowthPct !== undefined;
+    let history: HistoryEntry[] = [];
+    if (bounded) {
+      try {
+        // One extra entry: when this very artifact is already recorded (a re-check), it is left out.
+        history = entriesBefore(await target.history.read(ctx.options.window + 1), target.facts);
+      } catch (error) {
+        if (!(error instanceof HistoryCorruptError)) throw error;
+        const outcome = evaluateSize(bytes, ctx.options, []);
+        if (outcome.status === 'failed') return outcome;
+        return {
+          status: 'ok',
+          message: `${describeBytes(bytes)}; size bounds not checked: ${error.message}; it is set aside as <file>.corrupt-<time> when the next verified size is recorded`,
+        };
+      }
     }
-    return { status: 'ok', message: `${formatBytes(bytes)} (${bytes} bytes)` };
+    return evaluateSize(bytes, ctx.options, history);
   },
 };

@@ -1,5 +1,6 @@
 // executeRun: carries out a Plan: lock, pre-flight, stages, verdict, reports and metrics on every path.
 import os from 'node:os';
+import path from 'node:path';
 import pLimit from 'p-limit';
 import type { ResolvedConfig } from '../config/types.js';
 import { createExec } from '../exec/index.js';
@@ -9,6 +10,7 @@ import { writeJunit } from '../report/junit.js';
 import { publishMetrics } from '../report/metrics.js';
 import { sendNotifications } from '../report/notify.js';
 import type { CheckResult, RunReport, StageResult, UnitResult } from '../report/types.js';
+import { listSetAsideHistory } from '../state/history.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import { createRunDir, makeRunId } from '../state/run-dir.js';
 import { Redactor } from '../util/secrets.js';
@@ -113,6 +115,11 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   } finally {
     await exec.close().catch(() => undefined);
   }
+  // History files found corrupt during this run were set aside (renamed), never overwritten: a warning.
+  const historyWarnings = (await listSetAsideHistory(config.stateDir).catch(() => []))
+    .filter((aside) => aside.at.getTime() >= Math.floor(started.getTime() / 1000) * 1000)
+    .map((aside) => `size history was corrupt and is kept aside as ${aside.file}; the size baseline starts again`);
+  for (const warning of historyWarnings) observer.warning(warning);
 
   const planned = plan.stages.reduce((n, stage) => n + stage.units.length, 0);
   const gateInput = {
@@ -148,12 +155,12 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   };
 
   // Metrics go out first: a failed push is itself a warning that the final report must show.
-  const metricWarnings = await publishMetrics(build([]), config).catch((error: Error) => [`metrics: ${error.message}`]);
+  const metricWarnings = await publishMetrics(build(historyWarnings), config).catch((error: Error) => [`metrics: ${error.message}`]);
   for (const warning of metricWarnings) observer.warning(warning);
-  let report = build(metricWarnings);
+  let report = build([...historyWarnings, ...metricWarnings]);
   const deliveryWarnings = await sendNotifications(report, config).catch((error: Error) => [`notify: ${error.message}`]);
   for (const warning of deliveryWarnings) observer.warning(warning);
-  if (deliveryWarnings.length > 0) report = build([...metricWarnings, ...deliveryWarnings]);
+  if (deliveryWarnings.length > 0) report = build([...historyWarnings, ...metricWarnings, ...deliveryWarnings]);
 
   for (const [file, write] of [
     [config.options.jsonPath ?? config.report.json, writeJsonReport],
@@ -162,6 +169,10 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
     if (!file) continue;
     await write(file, report).catch((error: Error) => observer.warning(`could not write ${file}: ${error.message}`));
   }
+  // Every run keeps its own report beside its logs; `audit` reads the last runs' verdicts from there.
+  await writeJsonReport(path.join(config.stateDir, 'runs', runId, 'report.json'), report).catch((error: Error) =>
+    observer.warning(`could not keep the report in state_dir/runs/${runId}: ${error.message}`),
+  );
   observer.runFinished(report);
   await lock?.release();
   return report;

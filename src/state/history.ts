@@ -1,6 +1,6 @@
 // Size history per artifact in state_dir/history/: bounded, written atomically, only verified artifacts enter.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { HistoryEntry, HistoryReader } from '../../checks/types.js';
 import { writeFileAtomic } from './atomic.js';
@@ -8,31 +8,99 @@ import { writeFileAtomic } from './atomic.js';
 /** Entries kept per artifact. */
 export const HISTORY_LIMIT = 100;
 
+/** The folder of every history file. */
+export function historyDir(stateDir: string): string {
+  return path.join(stateDir, 'history');
+}
+
 /** The history file of one artifact of one unit. */
 export function historyFile(stateDir: string, unit: string, pattern: string): string {
   const id = createHash('sha256').update(`${unit}\0${pattern}`).digest('hex').slice(0, 16);
-  return path.join(stateDir, 'history', `${unit.replace(/[^A-Za-z0-9_.@:+-]/g, '_')}-${id}.json`);
+  return path.join(historyDir(stateDir), `${unit.replace(/[^A-Za-z0-9_.@:+-]/g, '_')}-${id}.json`);
 }
 
-interface HistoryDocument {
+/** The document stored in a history file. */
+export interface HistoryDocument {
   schema: 'rearguard.history/v1';
   unit: string;
   pattern: string;
   entries: HistoryEntry[];
 }
 
-/** Reads a history file; a missing file is an empty history. */
+/** A history file that cannot be read as a rearguard history: it is set aside, never silently overwritten. */
+export class HistoryCorruptError extends Error {
+  override name = 'HistoryCorruptError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    options?: ErrorOptions,
+  ) {
+    super(`history file ${file} is corrupt (${problem})`, options);
+  }
+}
+
+/**
+ * Reads an integer byte count written as a JSON number or a string ("290940000", "2.9094e+08").
+ * Returns undefined for anything that is not a whole, non-negative, safe number of bytes.
+ */
+export function parseByteCount(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^\s*(\d+)(?:\.(\d+))?(?:[eE]\+?(\d+))?\s*$/.exec(value);
+  if (!match) return undefined;
+  const fraction = match[2] ?? '';
+  const exponent = Number(match[3] ?? '0');
+  if (fraction.replace(/0+$/, '').length > exponent) return undefined; // not a whole number of bytes
+  const digits = BigInt(match[1]! + fraction) * 10n ** BigInt(exponent - fraction.length);
+  return digits <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(digits) : undefined;
+}
+
+/** Parses a history document; throws HistoryCorruptError when it is not one. Invalid entries are dropped. */
+export function parseHistoryDocument(file: string, text: string): { doc: HistoryDocument; dropped: number } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new HistoryCorruptError(file, `not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const doc = raw as Partial<HistoryDocument> | null;
+  if (typeof doc !== 'object' || doc === null || doc.schema !== 'rearguard.history/v1' || !Array.isArray(doc.entries)) {
+    throw new HistoryCorruptError(file, 'expected {"schema": "rearguard.history/v1", "entries": [...]}');
+  }
+  const entries: HistoryEntry[] = [];
+  for (const item of doc.entries as unknown[]) {
+    const entry = item as Partial<HistoryEntry> | null;
+    const bytes = parseByteCount(entry?.bytes);
+    if (!entry || bytes === undefined || typeof entry.at !== 'string' || typeof entry.file !== 'string') continue;
+    entries.push({
+      at: entry.at,
+      run_id: typeof entry.run_id === 'string' ? entry.run_id : '',
+      bytes,
+      ...(typeof entry.sha256 === 'string' && { sha256: entry.sha256 }),
+      file: entry.file,
+    });
+  }
+  return {
+    doc: { schema: 'rearguard.history/v1', unit: String(doc.unit ?? ''), pattern: String(doc.pattern ?? ''), entries },
+    dropped: doc.entries.length - entries.length,
+  };
+}
+
+/** Reads a history file; a missing file is an empty history. Throws HistoryCorruptError. */
 export async function readHistory(file: string): Promise<HistoryEntry[]> {
+  return (await readHistoryDocument(file))?.doc.entries ?? [];
+}
+
+/** Reads a whole history document, or undefined when the file does not exist. Throws HistoryCorruptError. */
+export async function readHistoryDocument(file: string): Promise<{ doc: HistoryDocument; dropped: number } | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const doc = JSON.parse(text) as HistoryDocument;
-  if (doc.schema !== 'rearguard.history/v1' || !Array.isArray(doc.entries)) throw new Error(`${file} is not a rearguard history file`);
-  return doc.entries;
+  return parseHistoryDocument(file, text);
 }
 
 /** A reader bound to one artifact. */
@@ -41,24 +109,154 @@ export function historyReader(stateDir: string, unit: string, pattern: string): 
   return { read: async (limit) => (await readHistory(file)).slice(-limit) };
 }
 
-/** Appends a verified artifact to its history, keeping the last HISTORY_LIMIT entries. */
-export async function appendHistory(stateDir: string, unit: string, pattern: string, entry: HistoryEntry): Promise<void> {
+/** Renames a corrupt history file to `<file>.corrupt-<timestamp>` and returns the new name. */
+export async function setAsideHistory(file: string, now: Date = new Date()): Promise<string> {
+  const aside = `${file}.corrupt-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  await rename(file, aside);
+  return aside;
+}
+
+/**
+ * Appends a verified artifact to its history, keeping the last HISTORY_LIMIT entries. Call under the run lock.
+ * A corrupt file is set aside (renamed, not overwritten) and the history starts again; its new name is returned.
+ */
+export async function appendHistory(
+  stateDir: string,
+  unit: string,
+  pattern: string,
+  entry: HistoryEntry,
+): Promise<{ setAside?: string }> {
   const file = historyFile(stateDir, unit, pattern);
-  const entries = [...(await readHistory(file)), entry].slice(-HISTORY_LIMIT);
+  let previous: HistoryEntry[] = [];
+  let setAside: string | undefined;
+  try {
+    previous = await readHistory(file);
+  } catch (error) {
+    if (!(error instanceof HistoryCorruptError)) throw error;
+    setAside = await setAsideHistory(file);
+  }
+  const entries = [...previous, entry].slice(-HISTORY_LIMIT);
   const doc: HistoryDocument = { schema: 'rearguard.history/v1', unit, pattern, entries };
   await writeFileAtomic(file, `${JSON.stringify(doc, null, 1)}\n`, 0o600);
+  return setAside ? { setAside } : {};
+}
+
+/** Files in state_dir/history that were set aside as corrupt, with the time in their name. */
+export async function listSetAsideHistory(stateDir: string): Promise<Array<{ file: string; at: Date }>> {
+  const names = await readdir(historyDir(stateDir)).catch(() => [] as string[]);
+  return names
+    .map((name) => ({ name, match: /\.corrupt-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(name) }))
+    .filter((item) => item.match)
+    .map(({ name, match }) => {
+      const [, y, mo, d, h, mi, s] = match!;
+      return { file: path.join(historyDir(stateDir), name), at: new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`) };
+    });
+}
+
+/** Every history file of a state dir, read without changing anything; corrupt ones are reported, not moved. */
+export async function readAllHistories(
+  stateDir: string,
+): Promise<Array<{ file: string; doc?: HistoryDocument; dropped: number; problem?: string }>> {
+  const dir = historyDir(stateDir);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.json')).sort();
+  const out: Array<{ file: string; doc?: HistoryDocument; dropped: number; problem?: string }> = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      const read = await readHistoryDocument(file);
+      if (read) out.push({ file, doc: read.doc, dropped: read.dropped });
+    } catch (error) {
+      out.push({ file, dropped: 0, problem: (error as Error).message });
+    }
+  }
+  return out;
 }
 
 /** The largest total of verified artifact bytes of one run, over the most recent `runs` runs. */
 export async function largestRecentTotal(stateDir: string, runs = 14): Promise<number | undefined> {
-  const { readdir } = await import('node:fs/promises');
-  const dir = path.join(stateDir, 'history');
-  const files = await readdir(dir).catch(() => [] as string[]);
-  const totals = new Map<string, number>();
-  for (const name of files.filter((f) => f.endsWith('.json'))) {
-    const entries = await readHistory(path.join(dir, name)).catch(() => [] as HistoryEntry[]);
-    for (const entry of entries) totals.set(entry.run_id, (totals.get(entry.run_id) ?? 0) + entry.bytes);
+  const totals = new Map<string, bigint>();
+  for (const history of await readAllHistories(stateDir)) {
+    for (const entry of history.doc?.entries ?? []) {
+      totals.set(entry.run_id, (totals.get(entry.run_id) ?? 0n) + BigInt(entry.bytes));
+    }
   }
   const recent = [...totals.entries()].sort(([a], [b]) => a.localeCompare(b)).slice(-runs);
-  return recent.length === 0 ? undefined : Math.max(...recent.map(([, total]) => total));
+  if (recent.length === 0) return undefined;
+  const largest = recent.reduce((max, [, total]) => (total > max ? total : max), 0n);
+  return largest > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(largest);
+}
+
+/** Size bounds in force for the next artifact: the median of the window and the allowed range, in whole bytes. */
+export interface SizeBaseline {
+  /** Entries the median was taken over (at most `window`). */
+  count: number;
+  window: number;
+  median: number;
+  /** Smallest size that passes max_shrink (undefined: no lower bound from history). */
+  lowest?: number;
+  /** Largest size that passes max_growth (undefined: no upper bound from history). */
+  highest?: number;
+}
+
+// Percentages are carried as integers in millionths of 100%, so "12.5%" stays exact and nothing goes through a float.
+const PCT_SCALE = 1_000_000n;
+function pctUnits(pct: number): bigint {
+  return BigInt(Math.round(pct * 10_000));
+}
+
+/** The median of whole byte counts (the lower-middle mean, rounded down, for an even count). */
+export function medianBytes(sizes: number[]): number | undefined {
+  if (sizes.length === 0) return undefined;
+  const sorted = sizes.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const mid = Math.floor(sorted.length / 2);
+  const value = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2n;
+  return Number(value);
+}
+
+/** The baseline of the last `window` entries, or undefined with no history. */
+export function computeBaseline(
+  entries: HistoryEntry[],
+  options: { window: number; maxShrinkPct?: number; maxGrowthPct?: number },
+): SizeBaseline | undefined {
+  const recent = entries.slice(-options.window);
+  const median = medianBytes(recent.map((entry) => entry.bytes));
+  if (median === undefined) return undefined;
+  const m = BigInt(median);
+  const baseline: SizeBaseline = { count: recent.length, window: options.window, median };
+  if (options.maxShrinkPct !== undefined) {
+    const keep = PCT_SCALE - pctUnits(options.maxShrinkPct);
+    // bytes passes when bytes * SCALE >= median * keep, i.e. bytes >= ceil(median * keep / SCALE).
+    baseline.lowest = keep <= 0n ? 0 : Number((m * keep + PCT_SCALE - 1n) / PCT_SCALE);
+  }
+  if (options.maxGrowthPct !== undefined) {
+    baseline.highest = Number((m * (PCT_SCALE + pctUnits(options.maxGrowthPct))) / PCT_SCALE);
+  }
+  return baseline;
+}
+
+/** How `bytes` compares with the baseline: within bounds, shrunk too much or grown too much. */
+export function compareWithBaseline(bytes: number, baseline: SizeBaseline): 'within' | 'shrunk' | 'grown' {
+  const b = BigInt(bytes);
+  if (baseline.lowest !== undefined && b < BigInt(baseline.lowest)) return 'shrunk';
+  if (baseline.highest !== undefined && b > BigInt(baseline.highest)) return 'grown';
+  return 'within';
+}
+
+/** The change from the median in whole percent, with sign, computed on integers: "-63%", "+12%". */
+export function percentChange(bytes: number, median: number): string {
+  if (median === 0) return bytes === 0 ? '+0%' : '+∞%';
+  const diff = (BigInt(bytes) - BigInt(median)) * 100n;
+  const pct = diff / BigInt(median);
+  return `${diff < 0n ? '-' : '+'}${pct < 0n ? -pct : pct}%`;
+}
+
+/** Drops the newest entry when it is this very artifact, so a re-check is not compared with itself. */
+export function entriesBefore(entries: HistoryEntry[], current: { file?: string; bytes?: number; sha256?: string }): HistoryEntry[] {
+  const last = entries[entries.length - 1];
+  const same =
+    last !== undefined &&
+    last.file === current.file &&
+    last.bytes === current.bytes &&
+    (last.sha256 === undefined || current.sha256 === undefined || last.sha256 === current.sha256);
+  return same ? entries.slice(0, -1) : entries;
 }
