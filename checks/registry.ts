@@ -1,20 +1,37 @@
 // The explicit list of checks, in the order they run on each artifact.
+import { archiveCheck } from './archive.js';
 import { checksumCheck } from './checksum.js';
+import { commandCheck } from './command.js';
 import { existsCheck } from './exists.js';
 import { freshCheck } from './fresh.js';
+import { maxAgeCheck } from './max-age.js';
 import { diskCheck } from './preflight/disk.js';
 import { preflightCommandCheck } from './preflight/command.js';
+import { idleCheck } from './preflight/idle.js';
+import { restoreCheck } from './restore.js';
 import { sizeCheck } from './size.js';
+import { sqliteCheck } from './sqlite.js';
 import type { ArtifactCheck, PreflightCheck } from './types.js';
 
 /**
  * Artifact checks in DESIGN order: exists → fresh / max_age → size → checksum → sqlite →
  * archive → restore → offsite. Checks stop at the first error.
  */
-export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [existsCheck, freshCheck, sizeCheck, checksumCheck];
+export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [
+  existsCheck,
+  freshCheck,
+  maxAgeCheck,
+  sizeCheck,
+  checksumCheck,
+  sqliteCheck,
+  archiveCheck,
+  restoreCheck,
+  commandCheck,
+];
 
 /** Pre-flight checks by kind. */
 export const preflightChecks: { readonly [K in string]?: PreflightCheck<any> } = {
   disk: diskCheck,
   command: preflightCommandCheck,
+  idle: idleCheck,
 };

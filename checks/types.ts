@@ -45,6 +45,8 @@ export interface CheckContext<Options> {
   log: (line: string) => void;
   /** Hosts from the config, for checks that go over SSH. */
   hosts: Record<string, ResolvedHost>;
+  /** argv prefix of systemctl (defaults.systemctl), for checks that ask systemd. */
+  systemctl?: string[];
   /** Where the check may make scratch folders (removed by the check itself). */
   tempDir: string;
   /** Process environment units and commands inherit. */

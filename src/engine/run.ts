@@ -66,6 +66,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
       signal: deps.signal,
       log: (line) => observer.info(line),
       hosts: config.hosts,
+      systemctl: config.defaults.systemctl,
       tempDir: os.tmpdir(),
       env: config.env,
       now: Date.now,

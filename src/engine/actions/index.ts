@@ -1,6 +1,8 @@
 // Chooses the action of a unit by its kind.
 import type { PlannedUnit } from '../../plan/types.js';
 import { runProcessAction } from './process.js';
+import { runSqliteBackupAction } from './sqlite-backup.js';
+import { runSystemdAction } from './systemd.js';
 import type { Action } from './types.js';
 
 /** The action that runs `unit`. */
@@ -9,6 +11,10 @@ export function actionFor(unit: PlannedUnit): Action {
     case 'run':
     case 'shell':
       return runProcessAction;
+    case 'systemd':
+      return runSystemdAction;
+    case 'sqlite_backup':
+      return runSqliteBackupAction;
     default:
       return async () => ({ status: 'failed', exitCode: null, message: `${unit.action.kind} units are not supported by this build` });
   }
