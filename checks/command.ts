@@ -1,0 +1,51 @@
+// command: any argv over the artifact ("{artifact}" and $REARGUARD_ARTIFACT name it); exit 0 passes.
+import { describeFailure, succeeded } from '../src/exec/types.js';
+import type { ResolvedArtifact } from '../src/config/types.js';
+import { formatDuration } from '../src/util/duration.js';
+import type { ArtifactCheck } from './types.js';
+
+type CommandOptions = Omit<NonNullable<ResolvedArtifact['command']>, 'level'>;
+
+const KILL_GRACE_MS = 5_000;
+const TAIL_LINES = 10;
+
+/** Replaces every "{artifact}" in argv with the artifact's path. */
+export function substituteArtifact(argv: string[], file: string): string[] {
+  return argv.map((arg) => arg.split('{artifact}').join(file));
+}
+
+/** Runs a verifier of the user's choice, e.g. `restic check --read-data-subset=5%` or `gzip -t {artifact}`. */
+export const commandCheck: ArtifactCheck<CommandOptions> = {
+  id: 'command',
+  phase: 'artifact',
+  // audit is read-only: it never runs arbitrary commands.
+  select: (artifact, command) =>
+    artifact.command && command !== 'audit'
+      ? {
+          options: { argv: artifact.command.argv, ...(artifact.command.timeoutMs !== undefined && { timeoutMs: artifact.command.timeoutMs }) },
+          level: artifact.command.level,
+        }
+      : undefined,
+  describe: (options) => options.argv.join(' '),
+  async run(ctx, target) {
+    const file = target.facts.file;
+    if (!file) return { status: 'failed', message: 'no artifact file to check' };
+    const argv = substituteArtifact(ctx.options.argv, file);
+    const timeoutMs = ctx.options.timeoutMs ?? target.unitTimeoutMs;
+    const result = await ctx.exec.run({
+      argv,
+      env: { ...ctx.env, REARGUARD_ARTIFACT: file },
+      timeoutMs,
+      killGraceMs: KILL_GRACE_MS,
+      signal: ctx.signal,
+    });
+    const tail = result.output.trim().split('\n').filter(Boolean).slice(-TAIL_LINES);
+    const shown = argv.join(' ');
+    if (succeeded(result)) return { status: 'ok', message: `${shown}: exit 0` };
+    return {
+      status: 'failed',
+      message: `${shown}: ${describeFailure(result, formatDuration(timeoutMs))}; exit 0 was expected`,
+      ...(tail.length > 0 && { details: tail }),
+    };
+  },
+};

@@ -1,0 +1,37 @@
+// max_age: outside orchestrate, the newest match must be younger than the limit (backups made by timers).
+import { formatDuration } from '../src/util/duration.js';
+import type { ArtifactCheck } from './types.js';
+
+// Small clock differences between a NAS and this host are normal; more than this is not.
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/** Catches timers that silently stopped making backups. */
+export const maxAgeCheck: ArtifactCheck<{ maxAgeMs: number }> = {
+  id: 'max_age',
+  phase: 'artifact',
+  select: (artifact, command) =>
+    artifact.maxAgeMs !== undefined && (command === 'verify' || command === 'audit' || command === 'restore-test')
+      ? { options: { maxAgeMs: artifact.maxAgeMs }, level: artifact.level }
+      : undefined,
+  describe: (options) => `newest match younger than ${formatDuration(options.maxAgeMs)}`,
+  async run(ctx, target) {
+    const { mtimeMs, file } = target.facts;
+    if (mtimeMs === undefined) return { status: 'failed', message: 'cannot tell when the artifact was written' };
+    const age = ctx.now() - mtimeMs;
+    const written = new Date(mtimeMs).toISOString();
+    if (age < -FUTURE_TOLERANCE_MS) {
+      return {
+        status: 'failed',
+        message: `${file} was written at ${written}, ${formatDuration(-age)} in the future: its age cannot be judged; fix the clock of the host that wrote it`,
+      };
+    }
+    const limit = formatDuration(ctx.options.maxAgeMs);
+    if (age > ctx.options.maxAgeMs) {
+      return {
+        status: 'failed',
+        message: `${file} is ${formatDuration(age)} old (written at ${written}), older than max_age ${limit}: the backup that should have replaced it was not made`,
+      };
+    }
+    return { status: 'ok', message: `${formatDuration(Math.max(0, age))} old (max_age ${limit})` };
+  },
+};

@@ -1,0 +1,127 @@
+// sqlite_backup units: an online copy with SQLite's backup API, safe while the application writes.
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { formatDuration } from '../../util/duration.js';
+import { formatBytes } from '../../util/size.js';
+import { checkSqliteIntegrity } from '../../util/sqlite-integrity.js';
+import type { ActionContext, ActionResult } from './types.js';
+
+/** The placeholder every sqlite_backup dest carries, so each copy gets a new name. */
+export const TIMESTAMP_PLACEHOLDER = '{timestamp}';
+
+// Pages copied per step; between steps the event loop runs and the application may write.
+const PAGES_PER_STEP = 1024;
+// A write by another connection restarts the copy. When the copy has taken twice the steps it needs, the rest
+// is copied in one step, from one snapshot (in WAL mode the writer is not blocked meanwhile).
+const STEP_BUDGET_FACTOR = 2;
+
+/** UTC timestamp of file names: 20261121T210000Z. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+class StopBackup extends Error {}
+
+/** Copies `source` to `dest` (with {timestamp} filled in) through a temp file renamed into place only once verified. */
+export async function runSqliteBackupAction(ctx: ActionContext): Promise<ActionResult> {
+  const { unit } = ctx;
+  if (unit.action.kind !== 'sqlite_backup') return { status: 'failed', exitCode: null, message: 'not a sqlite_backup unit' };
+  const { source, dest } = unit.action;
+  const fail = (message: string): ActionResult => ({ status: 'failed', exitCode: null, message });
+  if (!dest.includes(TIMESTAMP_PLACEHOLDER)) {
+    return fail(
+      `sqlite_backup.dest must contain ${TIMESTAMP_PLACEHOLDER} so that each copy gets a new name and none is overwritten, got "${dest}"; e.g. "${path.join(path.dirname(dest), `db-${TIMESTAMP_PLACEHOLDER}.sqlite3`)}"`,
+    );
+  }
+  const sourceInfo = await stat(source).catch(() => undefined);
+  if (!sourceInfo?.isFile()) return fail(`sqlite_backup.source ${source} is not a file; expected the application's SQLite database`);
+
+  const final = dest.split(TIMESTAMP_PLACEHOLDER).join(formatTimestamp(new Date()));
+  const dir = path.dirname(final);
+  await mkdir(dir, { recursive: true });
+  if (await stat(final).then(() => true, () => false)) {
+    return fail(`${final} already exists; rearguard never overwrites a backup (two runs within the same second?)`);
+  }
+  const temp = path.join(dir, `.${path.basename(final)}.${randomBytes(4).toString('hex')}.tmp`);
+  const deadline = Date.now() + unit.timeoutMs;
+  let stopped: 'timeout' | 'aborted' | undefined;
+  const shouldStop = (): boolean => {
+    if (ctx.signal.aborted) stopped = 'aborted';
+    else if (Date.now() > deadline) stopped = 'timeout';
+    return stopped !== undefined;
+  };
+  const stopResult = (): ActionResult =>
+    stopped === 'aborted'
+      ? { status: 'aborted', exitCode: null, message: 'terminated: the run was aborted; the partial copy was removed' }
+      : { status: 'timeout', exitCode: null, message: `timed out after ${formatDuration(unit.timeoutMs)}; the partial copy was removed` };
+
+  let db: Database.Database | undefined;
+  try {
+    // Read-only: the backup never changes the source; the busy timeout rides out the writer's short locks.
+    db = new Database(source, { readonly: true, fileMustExist: true, timeout: 5_000 });
+    await ctx.note(`copying ${source} to ${temp} with the SQLite backup API`);
+    let steps = 0;
+    let oneStep = false;
+    const progress = await db.backup(temp, {
+      progress: ({ totalPages }) => {
+        if (shouldStop()) throw new StopBackup();
+        steps += 1;
+        if (steps > STEP_BUDGET_FACTOR * Math.ceil(totalPages / PAGES_PER_STEP) + 2) oneStep = true;
+        return oneStep ? 0x7fffffff : PAGES_PER_STEP;
+      },
+    });
+    db.close();
+    db = undefined;
+    await ctx.note(
+      `copied ${progress.totalPages} pages in ${steps + 1} steps${oneStep ? ' (the application kept writing, so the rest was copied in one step)' : ''}`,
+    );
+    if (shouldStop()) return stopResult();
+
+    // The copy carries the source's WAL flag; a standalone backup reads best as a plain rollback-journal file.
+    const copy = new Database(temp, { fileMustExist: true });
+    try {
+      copy.pragma('journal_mode = DELETE');
+    } finally {
+      copy.close();
+    }
+    const integrity = await checkSqliteIntegrity(temp, {
+      tempDir: os.tmpdir(),
+      signal: ctx.signal,
+      timeoutMs: Math.max(1, deadline - Date.now()),
+    });
+    if (shouldStop()) return stopResult();
+    if (!integrity.ok) return fail(`the copy failed integrity_check, so it was not kept: ${integrity.message.split(temp).join(final)}`);
+
+    await syncFile(temp);
+    // link() fails if `final` appeared meanwhile: an existing backup is never replaced.
+    await link(temp, final);
+    await syncFile(dir);
+    const bytes = (await stat(final)).size;
+    await ctx.note(`integrity_check ok; wrote ${final} (${formatBytes(bytes)})`);
+    return { status: 'ok', exitCode: 0, message: `copied ${source} to ${final} (${formatBytes(bytes)}), integrity_check ok` };
+  } catch (error) {
+    if (error instanceof StopBackup || stopped) return stopResult();
+    const code = (error as NodeJS.ErrnoException).code;
+    return fail(`sqlite_backup of ${source} failed: ${code ? `${code}: ` : ''}${(error as Error).message}`);
+  } finally {
+    try {
+      db?.close();
+    } catch {
+      // already closed
+    }
+    await rm(temp, { force: true });
+    await rm(`${temp}-journal`, { force: true });
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
