@@ -54,7 +54,7 @@ export async function scanTar(file: string, signal?: AbortSignal): Promise<TarSc
 /** Turns tar and zlib errors into what happened to the archive. */
 export function describeTarError(error: NodeJS.ErrnoException, entriesRead: number): string {
   const after = `after ${entriesRead} entr${entriesRead === 1 ? 'y' : 'ies'}`;
-  const message = error.message.replace(/^TAR_BAD_ARCHIVE: /, '');
+  const message = error.message.replace(/^TAR_[A-Z_]+: /, '');
   switch (error.code) {
     case 'ABORT_ERR':
       return 'stopped: the run was aborted';
@@ -69,7 +69,11 @@ export function describeTarError(error: NodeJS.ErrnoException, entriesRead: numb
           : `unreadable data ${after} (${message})`;
       }
       return /Truncated input/.test(message) ? `the archive ends early ${after} (truncated: ${message})` : `${message} ${after}`;
+    case 'TAR_ENTRY_INVALID':
+      return entriesRead === 0
+        ? `not a tar or tar.gz archive: the first header is invalid (${message})`
+        : `a header is corrupted ${after} (${message})`;
     default:
-      return `${error.code ? `${error.code}: ` : ''}${error.message} ${after}`;
+      return `${error.code ? `${error.code}: ` : ''}${message} ${after}`;
   }
 }

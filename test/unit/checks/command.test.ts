@@ -1,0 +1,64 @@
+// The artifact command check with real processes: {artifact} and REARGUARD_ARTIFACT, exit codes, timeouts.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commandCheck, substituteArtifact } from '../../../checks/command.js';
+import type { ResolvedArtifact } from '../../../src/config/types.js';
+import { makeCheckContext, makeTarget } from '../../helpers/fixtures.js';
+import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
+
+let ws: Workspace;
+beforeEach(async () => {
+  ws = await makeWorkspace();
+});
+afterEach(async () => {
+  await ws.cleanup();
+});
+
+async function runCommand(argv: string[], options: { timeoutMs?: number; unitTimeoutMs?: number } = {}) {
+  const file = await ws.write('backups/db dump.sql', 'CREATE TABLE t (x);\n');
+  const ctx = makeCheckContext({ argv, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) });
+  return { file, outcome: await commandCheck.run(ctx, await makeTarget(file, { unitTimeoutMs: options.unitTimeoutMs ?? 30_000 })) };
+}
+
+describe('command check', () => {
+  it('passes on exit 0, with {artifact} replaced by the path (spaces and all, no shell)', async () => {
+    const { file, outcome } = await runCommand(['grep', '-q', 'CREATE TABLE', '{artifact}']);
+    expect(outcome.status).toBe('ok');
+    expect(outcome.message).toBe(`grep -q CREATE TABLE ${file}: exit 0`);
+  });
+
+  it('gives the path in REARGUARD_ARTIFACT too', async () => {
+    const { outcome } = await runCommand(['sh', '-c', 'test -s "$REARGUARD_ARTIFACT"']);
+    expect(outcome.status).toBe('ok');
+  });
+
+  it('fails on a non-zero exit, keeping the end of the output', async () => {
+    const { outcome } = await runCommand(['sh', '-c', 'echo "Fatal: repository contains errors"; exit 1']);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toContain('exited with 1; exit 0 was expected');
+    expect(outcome.details).toEqual(['Fatal: repository contains errors']);
+  });
+
+  it('fails a program that does not exist', async () => {
+    const { outcome } = await runCommand(['rearguard-no-such-verifier', '{artifact}']);
+    expect(outcome.status).toBe('failed');
+  });
+
+  it('stops at its own timeout, or else at the unit timeout', async () => {
+    const own = await runCommand(['sleep', '30'], { timeoutMs: 300 });
+    expect(own.outcome.message).toContain('timed out after 300ms');
+    const unit = await runCommand(['sleep', '30'], { unitTimeoutMs: 400 });
+    expect(unit.outcome.message).toContain('timed out after 400ms');
+  });
+
+  it('replaces every {artifact}, inside arguments too', () => {
+    expect(substituteArtifact(['--file={artifact}', '{artifact}.sha256'], '/b/x')).toEqual(['--file=/b/x', '/b/x.sha256']);
+  });
+
+  it('never runs under audit, which is read-only', () => {
+    const artifact: ResolvedArtifact = { pattern: 'x', level: 'error', fresh: true, command: { argv: ['true'], level: 'warning' } };
+    expect(commandCheck.select(artifact, 'audit')).toBeUndefined();
+    for (const command of ['orchestrate', 'verify', 'restore-test'] as const) {
+      expect(commandCheck.select(artifact, command)).toEqual({ options: { argv: ['true'] }, level: 'warning' });
+    }
+  });
+});
