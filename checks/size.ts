@@ -15,7 +15,7 @@ type SizeOptions = NonNullable<ResolvedArtifact['size']>;
 
 /** "1.2 MiB (1234567 bytes)": people read the unit, scripts and audits read the exact count. */
 export function describeBytes(bytes: number): string {
-  return `${formatBytes(bytes)} (${bytes} bytes)`;
+  return bytes < 1024 ? `${bytes} B` : `${formatBytes(bytes)} (${bytes} bytes)`;
 }
 
 /** The allowed range of a baseline for people: "between 5.0 MiB and 40.0 MiB". */

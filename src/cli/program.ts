@@ -2,7 +2,9 @@
 import { Command, Option } from 'commander';
 import type { CommandName } from '../config/types.js';
 import type { CommonFlags } from './options.js';
+import { auditCommand } from './commands/audit.js';
 import { printSchemaCommand, validateConfigCommand } from './commands/config.js';
+import { historyCommand, type HistoryFlags } from './commands/history.js';
 import { runCommand, type CommandIo } from './commands/run.js';
 
 type Handler = (flags: CommonFlags, args: string[]) => Promise<number>;
@@ -46,7 +48,13 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
   register('plan', 'what orchestrate would do; runs nothing', true, run('plan'));
   register('verify', 'check the newest artifacts in place (max_age instead of fresh); runs no unit', true, run('verify'));
   register('restore-test', 'verify plus every restore rule: restore into scratch space and check', true, run('restore-test'));
-  register('audit', 'read-only: staleness, size trends, last runs, risky config', true, run('audit'));
+  register('audit', 'read-only: staleness, size trends, last runs, headroom, risky config; runs nothing; exit 0/1/2', true, (flags) =>
+    auditCommand(flags, io),
+  );
+  register('history [unit]', 'size history of each artifact and the baseline the size check uses', false, (flags, args) =>
+    historyCommand(flags as HistoryFlags, args, io),
+  (c) => c.option('--json [file]', 'JSON to stdout, or to this file').option('--limit <n>', 'entries shown per artifact (default 20)'),
+  );
 
   const config = program.command('config').description('validate the config or print its JSON Schema');
   addCommonOptions(config.command('validate').description('validate the config file; exit 2 with every problem found'), false).action(

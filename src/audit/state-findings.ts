@@ -1,0 +1,111 @@
+// Audit findings from state and disks (pure): last runs' verdicts, disk headroom, history health, leftover temp files.
+import { describeBytes } from '../../checks/size.js';
+import type { ResolvedConfig } from '../config/types.js';
+import type { CheckResult, RunReport } from '../report/types.js';
+import { formatBytes } from '../util/size.js';
+import type { AuditFacts } from './gather.js';
+
+const result = (id: string, target: string, status: CheckResult['status'], level: CheckResult['level'], message: string, details?: string[]): CheckResult => ({
+  id,
+  target,
+  status,
+  level,
+  message,
+  ...(details && details.length > 0 && { details }),
+  duration_ms: 0,
+});
+
+function describeRun(run: RunReport): string {
+  return `${run.run_id} ${run.command}: ${run.verdict} (exit ${run.exit_code}): ${run.reason}`;
+}
+
+/**
+ * `last-runs`: the newest run's verdict. Critical is an error (no deploy-gate run proves the backups now),
+ * partial a warning, no report at all a warning.
+ */
+export function judgeLastRuns(facts: AuditFacts): CheckResult {
+  const details = facts.runs.map(describeRun);
+  if (facts.runsWithoutReport > 0) details.push(`${facts.runsWithoutReport} recent run folder(s) have no report.json (older version, or killed before the end)`);
+  const last = facts.runs[0];
+  if (!last) return result('last-runs', 'state_dir/runs', 'warning', 'warning', 'no run report found: run rearguard orchestrate or verify first', details);
+  const lastOk = facts.runs.find((run) => run.verdict === 'ok');
+  const since = lastOk ? `; last ok run ${lastOk.run_id} (${lastOk.command}) finished ${lastOk.finished_at}` : '; none of the last runs was ok';
+  const message = `last run ${last.run_id} (${last.command}, ${last.finished_at}) was ${last.verdict}: ${last.reason}${last.verdict === 'ok' ? '' : since}`;
+  if (last.verdict === 'critical') return result('last-runs', last.run_id, 'failed', 'error', message, details);
+  if (last.verdict === 'partial') return result('last-runs', last.run_id, 'warning', 'warning', message, details);
+  return result('last-runs', last.run_id, 'ok', 'error', message, details);
+}
+
+/**
+ * `headroom`: each disk pre-flight judged as orchestrate would judge it (same level), and each artifact
+ * folder against the largest recent size of its artifacts (warning: the next backup may not fit).
+ */
+export function judgeHeadroom(config: ResolvedConfig, facts: AuditFacts): CheckResult[] {
+  const findings: CheckResult[] = [];
+  const covered = new Set<string>();
+  for (const item of config.preflight) {
+    if (item.kind !== 'disk') continue;
+    covered.add(item.path);
+    const free = facts.free[item.path];
+    const fail = item.level === 'warning' ? 'warning' : 'failed';
+    if (typeof free !== 'number') {
+      findings.push(result('headroom', item.path, fail, item.level, `cannot read free space of ${item.path}: ${free ?? 'not measured'}`));
+      continue;
+    }
+    let needed: number;
+    let why: string;
+    if ('bytes' in item.minFree) {
+      needed = item.minFree.bytes;
+      why = `min_free ${formatBytes(needed)}`;
+    } else {
+      if (facts.largestRecentTotal === undefined) {
+        findings.push(result('headroom', item.path, 'skipped', item.level, `${formatBytes(free)} free; no history yet to compare min_free ${item.minFree.multiple}x against`));
+        continue;
+      }
+      needed = Math.ceil(facts.largestRecentTotal * item.minFree.multiple);
+      why = `min_free ${item.minFree.multiple}x the largest recent backup total ${formatBytes(facts.largestRecentTotal)}`;
+    }
+    findings.push(
+      free < needed
+        ? result('headroom', item.path, fail, item.level, `${item.path}: ${formatBytes(free)} free, below ${why} (${formatBytes(needed)}): the next orchestrate will stop at pre-flight`)
+        : result('headroom', item.path, 'ok', item.level, `${item.path}: ${formatBytes(free)} free, ${why} needs ${formatBytes(needed)}`),
+    );
+  }
+  const byDir = new Map<string, number>();
+  for (const artifact of facts.artifacts) {
+    const largest = artifact.history.reduce((max, e) => Math.max(max, e.bytes), artifact.newest?.bytes ?? 0);
+    if (largest > 0) byDir.set(artifact.dir, (byDir.get(artifact.dir) ?? 0) + largest);
+  }
+  for (const [dir, needed] of byDir) {
+    if (covered.has(dir)) continue;
+    const free = facts.free[dir];
+    if (typeof free !== 'number') continue;
+    findings.push(
+      free < needed
+        ? result('headroom', dir, 'warning', 'warning', `${dir}: ${formatBytes(free)} free, less than the largest recent backup(s) written there (${describeBytes(needed)}): the next backup may not fit; add a disk pre-flight`)
+        : result('headroom', dir, 'ok', 'warning', `${dir}: ${formatBytes(free)} free, largest recent backup(s) there ${formatBytes(needed)}`),
+    );
+  }
+  return findings;
+}
+
+/** `history`: corrupt history files, and files set aside as corrupt by earlier runs (warning). */
+export function judgeHistoryHealth(facts: AuditFacts): CheckResult[] {
+  const findings: CheckResult[] = [];
+  for (const artifact of facts.artifacts) {
+    if (artifact.historyProblem) {
+      findings.push(result('history', artifact.historyFile, 'warning', 'warning', `${artifact.historyProblem}; the next run that records a size sets it aside and starts the baseline again`));
+    }
+  }
+  for (const aside of facts.setAsideHistory) {
+    findings.push(result('history', aside.file, 'warning', 'warning', `a corrupt size history was set aside at ${aside.at.toISOString()} as ${aside.file}; look at it, then delete it`));
+  }
+  return findings;
+}
+
+/** `orphaned-temp`: temp files older than an hour beside the backups (an interrupted backup or upload; warning). */
+export function judgeTempFiles(facts: AuditFacts): CheckResult[] {
+  return facts.tempFiles.map((temp) =>
+    result('orphaned-temp', temp.file, 'warning', 'warning', `leftover temp file ${temp.file} (${formatBytes(temp.bytes)}, last written ${new Date(temp.mtimeMs).toISOString()}): an interrupted backup? remove it once no backup runs`),
+  );
+}
