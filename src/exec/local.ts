@@ -50,7 +50,7 @@ export async function runLocal(spec: ProcessSpec): Promise<ProcessResult> {
       stdout: sink,
       stderr: sink,
       reject: false,
-      ...(spec.input === undefined ? { stdin: 'ignore' } : { input: spec.input }),
+      ...(spec.inputStream ? { stdin: spec.inputStream } : spec.input === undefined ? { stdin: 'ignore' } : { input: spec.input }),
     };
     const child = execa(file, args, options);
     pgid = child.pid;

@@ -1,4 +1,5 @@
 // Process contracts: what callers ask of src/exec and what they get back. Failure is data, never a throw.
+import type { Readable } from 'node:stream';
 
 /** A process to run. Output goes to `logFile` (appended) or is captured (bounded). */
 export interface ProcessSpec {
@@ -15,6 +16,8 @@ export interface ProcessSpec {
   maxCaptureBytes?: number;
   /** Text written to the process's stdin; stdin is empty otherwise. */
   input?: string;
+  /** A stream piped to stdin (e.g. an upload read while it is hashed); stdin closes at its end. */
+  inputStream?: Readable;
 }
 
 /** What happened to a process. */
