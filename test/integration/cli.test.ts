@@ -109,11 +109,11 @@ describe('output', () => {
     await ws.write('rearguard.yml', CONFIG);
     const result = await runCli(['orchestrate', '--junit', 'out.xml'], { cwd: ws.dir, env: { NO_COLOR: '' } });
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).not.toMatch(/\u001b\[/);
+    expect(result.stdout.includes('\u001b[')).toBe(false);
     const lines = result.stdout.trim().split('\n');
     expect(lines).toContain('stage dumps: 3 unit(s), up to 2 at once');
     expect(lines.some((l) => /^unit dumps\/files: started \(attempt 2\)$/.test(l))).toBe(true);
-    expect(lines.some((l) => /^unit dumps\/db: check size ok: 5 B \(5 bytes\)$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^unit dumps\/db: check size ok: 5 B\b/.test(l))).toBe(true);
     expect(lines.some((l) => /^STAGE\s+UNIT\s+STATUS\s+TIME\s+DETAIL$/.test(l))).toBe(true);
     expect(lines[lines.length - 1]).toMatch(/^verdict: partial \(exit 1\): 1 of 3 units failed \(files\)/);
   });
@@ -145,7 +145,7 @@ describe('output', () => {
     });
     expect(result.exitCode).toBe(1);
     const screen = stripVTControlCharacters(result.stdout);
-    expect(result.stdout).toMatch(/\u001b\[/);
+    expect(result.stdout.includes('\u001b[')).toBe(true);
     expect(screen).toContain('Pre-flight');
     expect(screen).toMatch(/✔.*db ok/);
     expect(screen).toMatch(/✖.*files: failed: exited with 4/);
