@@ -21,17 +21,26 @@ export const diskCheck: PreflightCheck<DiskItem> = {
       return { status: 'failed', message: `cannot read free space of ${item.path}: ${(error as Error).message}` };
     }
     let needed: number;
+    let why = 'min_free';
     if ('bytes' in item.minFree) needed = item.minFree.bytes;
     else {
       const largest = await ctx.history.largestRecentTotal();
       if (largest === undefined) {
         return { status: 'skipped', message: `${formatBytes(free)} free; no backup history yet to compare ${item.minFree.multiple}x against` };
       }
-      needed = Math.ceil(largest * item.minFree.multiple);
+      needed = multiplyBytes(largest, item.minFree.multiple);
+      why = `${item.minFree.multiple}x the largest recent backup total ${formatBytes(largest)}`;
     }
     if (free < needed) {
-      return { status: 'failed', message: `${item.path}: ${formatBytes(free)} free, need at least ${formatBytes(needed)}` };
+      return { status: 'failed', message: `${item.path}: ${formatBytes(free)} free, need at least ${formatBytes(needed)} (${why}); free space before the backups run` };
     }
-    return { status: 'ok', message: `${item.path}: ${formatBytes(free)} free (need ${formatBytes(needed)})` };
+    return { status: 'ok', message: `${item.path}: ${formatBytes(free)} free (need ${formatBytes(needed)}, ${why})` };
   },
 };
+
+/** bytes × a multiple like 2 or 1.5, rounded up, in integer arithmetic (no float drift on large totals). */
+export function multiplyBytes(bytes: number, multiple: number): number {
+  const scaled = BigInt(Math.round(multiple * 1000));
+  const product = (BigInt(bytes) * scaled + 999n) / 1000n;
+  return product > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(product);
+}

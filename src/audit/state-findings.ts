@@ -1,4 +1,5 @@
 // Audit findings from state and disks (pure): last runs' verdicts, disk headroom, history health, leftover temp files.
+import { multiplyBytes } from '../../checks/preflight/disk.js';
 import { describeBytes } from '../../checks/size.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { CheckResult, RunReport } from '../report/types.js';
@@ -62,7 +63,7 @@ export function judgeHeadroom(config: ResolvedConfig, facts: AuditFacts): CheckR
         findings.push(result('headroom', item.path, 'skipped', item.level, `${formatBytes(free)} free; no history yet to compare min_free ${item.minFree.multiple}x against`));
         continue;
       }
-      needed = Math.ceil(facts.largestRecentTotal * item.minFree.multiple);
+      needed = multiplyBytes(facts.largestRecentTotal, item.minFree.multiple);
       why = `min_free ${item.minFree.multiple}x the largest recent backup total ${formatBytes(facts.largestRecentTotal)}`;
     }
     findings.push(

@@ -132,6 +132,25 @@ describe('size history across runs', () => {
   });
 });
 
+describe('pre-flight disk min_free as a multiple of history', () => {
+  it('passes with a note before any history, then compares free space with N x the largest recent run', async () => {
+    const withDisk = (multiple: string): string => config().replace('stages:', `preflight:\n  - disk: .\n    min_free: ${multiple}\nstages:`);
+    await ws.write('rearguard.yml', withDisk('2x'));
+    const first = await backup(1000);
+    expect(first.exitCode, first.stdout).toBe(0);
+    expect(first.stdout).toMatch(/preflight disk skipped: .* free; no backup history yet to compare 2x against/);
+    const second = await backup(1000);
+    expect(second.stdout).toMatch(/preflight disk ok: .* free \(need 1\.95 KiB, 2x the largest recent backup total 1000 B\)/);
+    // 1000 bytes x 10^12 is far more than any test disk holds: pre-flight stops the run before the unit starts.
+    await ws.write('rearguard.yml', withDisk('1000000000000x'));
+    const ranBefore = await readFile(ws.file('ran.log'), 'utf8');
+    const blocked = await backup(1000);
+    expect(blocked.exitCode).toBe(2);
+    expect(blocked.verdictLine).toMatch(/pre-flight failed: .* free, need at least 909\.5 TiB \(1000000000000x the largest recent backup total 1000 B\)/);
+    expect(await readFile(ws.file('ran.log'), 'utf8')).toBe(ranBefore);
+  });
+});
+
 /** Every file under `dir` with its size, mtime and content hash. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
