@@ -8,6 +8,9 @@ import { maxAgeCheck } from './max-age.js';
 import { diskCheck } from './preflight/disk.js';
 import { preflightCommandCheck } from './preflight/command.js';
 import { idleCheck } from './preflight/idle.js';
+import { reachableCheck } from './preflight/reachable.js';
+import { offsiteCheck } from './offsite.js';
+import { uploadCheck } from './upload.js';
 import { restoreCheck } from './restore.js';
 import { sizeCheck } from './size.js';
 import { sqliteCheck } from './sqlite.js';
@@ -27,6 +30,8 @@ export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [
   archiveCheck,
   restoreCheck,
   commandCheck,
+  uploadCheck,
+  offsiteCheck,
 ];
 
 /** Pre-flight checks by kind. */
@@ -34,4 +39,5 @@ export const preflightChecks: { readonly [K in string]?: PreflightCheck<any> } =
   disk: diskCheck,
   command: preflightCommandCheck,
   idle: idleCheck,
+  reachable: reachableCheck,
 };

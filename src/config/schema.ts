@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../util/duration.js';
 import { SIZE_PATTERN } from '../util/size.js';
+import { findUnsafeSshOption } from '../exec/ssh-options.js';
 
 const duration = z
   .string()
@@ -142,7 +143,16 @@ const host = z.strictObject({
   connect_timeout: duration.optional(),
   retries: z.number().int().min(0).max(10).optional(),
   concurrency: z.number().int().min(1).optional(),
-  ssh_options: z.record(z.string(), z.string()).optional().describe('Extra -o options; host-key checking cannot be turned off.'),
+  ssh_options: z
+    .record(z.string(), z.string())
+    .superRefine((options, ctx) => {
+      for (const [key, value] of Object.entries(options)) {
+        const reason = findUnsafeSshOption(key, value);
+        if (reason) ctx.addIssue({ code: 'custom', path: [key], message: `refused ssh option ${key}=${value}: ${reason}` });
+      }
+    })
+    .optional()
+    .describe('Extra -o options; host-key checking cannot be turned off.'),
 });
 
 const preflight = z.union([

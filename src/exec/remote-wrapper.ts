@@ -27,10 +27,11 @@ const WRAPPER = [
   'if command -v setsid >/dev/null 2>&1 || command -v perl >/dev/null 2>&1; then s=-; else s=; fi',
   `grp() { if command -v setsid >/dev/null 2>&1; then exec setsid "$@"; elif command -v perl >/dev/null 2>&1; then exec perl -e 'setpgrp(0, 0); exec { $ARGV[0] } @ARGV or die "$ARGV[0]: $!\\n"' "$@"; else exec "$@"; fi; }`,
   'exec 3<&0',
+  'echo "[rearguard remote $n] starting" >&2',
   'if [ "$m" = pass ]; then grp "$@" <&3 3<&- & else grp "$@" </dev/null 3<&- & fi',
   'p=$!',
   "trap '' PIPE HUP",
-  'echo "[rearguard remote $n] started pid=$p target=$s$p" >&2',
+  'echo "[rearguard remote $n] pid=$p target=$s$p" >&2',
   'w=',
   `if [ "$m" = watch ]; then grp sh -c 'cat >/dev/null; kill -s TERM -- "$1" 2>/dev/null; sleep "$2"; kill -s KILL -- "$1" 2>/dev/null' rearguard-watch "$s$p" "$g" <&3 >/dev/null 2>&1 & w=$!; fi`,
   'exec 3<&-',
@@ -75,7 +76,7 @@ export function buildEnvBlock(env: Record<string, string>, nonce: string): strin
 
 /** What the wrapper reported about one run. */
 export interface RemoteMarkers {
-  /** The command was started on the remote side. */
+  /** The wrapper got as far as starting the command: a failure after this is never retried. */
   started: boolean;
   /** Pid of the command, and what to signal: "-pid" (its group) or "pid". */
   pid?: number;
@@ -84,18 +85,21 @@ export interface RemoteMarkers {
   leftovers: boolean;
 }
 
-/** Finds the wrapper's marker lines of run `nonce` in output. */
+/** Finds the wrapper's markers of run `nonce` in output (the command's output may surround them). */
 export function parseMarkers(output: string, nonce: string): RemoteMarkers {
-  const started = new RegExp(`^\\[rearguard remote ${nonce}\\] started pid=(\\d+) target=(-?\\d+)\\r?$`, 'm').exec(output);
-  const leftovers = new RegExp(`^\\[rearguard remote ${nonce}\\] leftovers\\r?$`, 'm').test(output);
-  return started?.[1] && started[2]
-    ? { started: true, pid: Number(started[1]), killTarget: started[2], leftovers }
-    : { started: false, leftovers };
+  const started = output.includes(`[rearguard remote ${nonce}] starting`);
+  const pid = new RegExp(`\\[rearguard remote ${nonce}\\] pid=(\\d+) target=(-?\\d+)`).exec(output);
+  const leftovers = output.includes(`[rearguard remote ${nonce}] leftovers`);
+  return {
+    started: started || pid !== null,
+    ...(pid?.[1] && pid[2] && { pid: Number(pid[1]), killTarget: pid[2] }),
+    leftovers,
+  };
 }
 
-/** Removes the wrapper's marker lines from captured output. */
+/** Removes the wrapper's markers from captured output. */
 export function stripMarkers(output: string, nonce: string): string {
-  return output.replace(new RegExp(`^\\[rearguard remote ${nonce}\\] [^\\n]*\\n?`, 'gm'), '');
+  return output.replace(new RegExp(`\\[rearguard remote ${nonce}\\] (?:starting|leftovers|pid=\\d+ target=-?\\d+)\\r?\\n`, 'g'), '');
 }
 
 /** argv that stops a remote command through another session, given its marker's kill target. */
