@@ -1,5 +1,5 @@
 // Runs one unit: env, attempts with retries and backoff, log file, then artifact verification and history.
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, open } from 'node:fs/promises';
 import type { CommandName, ResolvedConfig } from '../config/types.js';
 import type { Exec } from '../exec/types.js';
 import type { PlannedUnit } from '../plan/types.js';
@@ -30,6 +30,7 @@ export interface UnitRunContext {
 }
 
 const LOG_TAIL_LINES = 20;
+const LOG_TAIL_BYTES = 64 * 1024;
 
 /** Runs (orchestrate) or only verifies (other commands) a unit, and returns its result. */
 export async function runUnit(unit: PlannedUnit, ctx: UnitRunContext): Promise<UnitResult> {
@@ -203,14 +204,21 @@ export function abortReason(signal: AbortSignal): string {
 }
 
 async function readLogTail(file: string, redactor: Redactor): Promise<string[]> {
+  // Only the end of the file: a verbose dump can log gigabytes.
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return [];
   try {
-    const text = await readFile(file, 'utf8');
-    return text
-      .split('\n')
+    const { size } = await handle.stat();
+    const length = Math.min(size, LOG_TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const lines = buffer.toString('utf8').split('\n');
+    if (length < size) lines.shift();
+    return lines
       .filter((line) => line.trim() !== '' && !line.startsWith('[rearguard '))
       .slice(-LOG_TAIL_LINES)
       .map((line) => redactor.redact(line.slice(0, 500)));
-  } catch {
-    return [];
+  } finally {
+    await handle.close();
   }
 }

@@ -11,8 +11,10 @@ import { publishMetrics } from '../report/metrics.js';
 import { sendNotifications } from '../report/notify.js';
 import type { CheckResult, RunReport, StageResult, UnitResult } from '../report/types.js';
 import { listSetAsideHistory } from '../state/history.js';
+import { LockHeldError } from '../errors.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import { createRunDir, makeRunId } from '../state/run-dir.js';
+import { formatDuration } from '../util/duration.js';
 import { Redactor } from '../util/secrets.js';
 import { combineObservers, type RunObserver } from './observer.js';
 import { runPreflight } from './preflight.js';
@@ -37,20 +39,6 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   const runId = makeRunId(started);
   const notes: string[] = [];
   let lock: Lock | undefined;
-  if (plan.command !== 'audit') {
-    lock = await acquireLock({
-      stateDir: config.stateDir,
-      holder: { command: config.options.commandLine, started_at: started.toISOString(), run_id: runId },
-      waitMs: config.options.waitLockMs,
-      signal: deps.signal,
-    });
-    if (lock.recovered) {
-      const r = lock.recovered;
-      const note = `recovered a stale lock left by pid ${r.pid} on ${r.host} ("${r.command}", started ${r.started_at}), which no longer runs`;
-      notes.push(note);
-      observer.warning(note);
-    }
-  }
 
   const redactor = new Redactor();
   const exec = createExec({ hosts: config.hosts, stateDir: config.stateDir });
@@ -58,6 +46,24 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   const stages: StageResult[] = [];
   let internalError: string | undefined;
   try {
+    if (plan.command !== 'audit') {
+      lock = await acquireLock({
+        stateDir: config.stateDir,
+        holder: { command: config.options.commandLine, started_at: started.toISOString(), run_id: runId },
+        waitMs: config.options.waitLockMs,
+        signal: deps.signal,
+        onWait: (holder) =>
+          observer.warning(
+            `waiting up to ${formatDuration(config.options.waitLockMs)} for the lock${holder ? `, held by pid ${holder.pid} on ${holder.host} ("${holder.command}", started ${holder.started_at})` : ''}`,
+          ),
+      });
+      if (lock.recovered) {
+        const r = lock.recovered;
+        const note = `recovered a stale lock left by pid ${r.pid} on ${r.host} ("${r.command}", started ${r.started_at}), which no longer runs`;
+        notes.push(note);
+        observer.warning(note);
+      }
+    }
     const runDir = await createRunDir(config.stateDir, runId);
     observer.runStarted(plan, { runId, runDir });
     const shared: SharedCheckContext = {
@@ -111,6 +117,11 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
       observer.stageFinished(result);
     }
   } catch (error) {
+    // Another run holds the lock: nothing ran, and its reports and metrics are not ours to overwrite.
+    if (error instanceof LockHeldError) {
+      await exec.close().catch(() => undefined);
+      throw error;
+    }
     internalError = (error as Error).stack ?? String(error);
     observer.warning(`internal error: ${(error as Error).message}`);
   } finally {

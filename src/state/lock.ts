@@ -19,6 +19,8 @@ export interface AcquireOptions {
   holder: Omit<LockHolder, 'pid' | 'host'>;
   waitMs: number;
   signal?: AbortSignal;
+  /** Called once when the lock is held by another run and we start waiting for it. */
+  onWait?: (holder: LockHolder | undefined) => void;
 }
 
 const LOCK_NAME = 'rearguard.lock';
@@ -30,6 +32,7 @@ export async function acquireLock(options: AcquireOptions): Promise<Lock> {
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + options.waitMs;
   let recovered: LockHolder | undefined;
+  let waiting = false;
   for (;;) {
     const created = await tryCreate(lockPath, holder);
     if (created) return makeLock(lockPath, recovered);
@@ -43,6 +46,10 @@ export async function acquireLock(options: AcquireOptions): Promise<Lock> {
     }
     if (Date.now() >= deadline || options.signal?.aborted) {
       throw new LockHeldError(current.holder, lockPath, current.problem);
+    }
+    if (!waiting) {
+      waiting = true;
+      options.onWait?.(current.holder);
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(10, deadline - Date.now()))));
   }

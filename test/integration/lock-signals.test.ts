@@ -46,7 +46,8 @@ function alive(pid: number): boolean {
 
 describe('run lock', () => {
   it('refuses a second concurrent run at once, naming the holder, and lets --wait-lock wait', async () => {
-    await ws.write('rearguard.yml', slowConfig(2));
+    // The first run holds the lock until the test creates `release`.
+    await ws.write('rearguard.yml', slowConfig(0).replace('sleep 0', 'while [ ! -f release ]; do sleep 0.05; done'));
     const first = startCli(['orchestrate'], { cwd: ws.dir });
     await waitFor('started');
     const second = await runCli(['orchestrate', '--json', 'second.json'], { cwd: ws.dir });
@@ -55,9 +56,15 @@ describe('run lock', () => {
     expect(second.verdictLine).toMatch(/^verdict: critical \(exit 2\): another run holds the lock/);
     expect(existsSync(ws.file('second.json'))).toBe(false);
 
-    const waiting = await runCli(['orchestrate', '--wait-lock', '30s'], { cwd: ws.dir });
+    const waiting = startCli(['orchestrate', '--wait-lock', '60s'], { cwd: ws.dir });
+    let waitingErr = '';
+    waiting.stderr?.on('data', (chunk: Buffer) => (waitingErr += chunk.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!waitingErr.includes('waiting up to') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(waitingErr).toMatch(new RegExp(`waiting up to 1m00s for the lock, held by pid ${first.pid}`));
+    await writeFile(ws.file('release'), '');
     expect(toCliResult(await first).exitCode).toBe(0);
-    expect(waiting.exitCode).toBe(0);
+    expect(toCliResult(await waiting).exitCode).toBe(0);
   });
 
   it('recovers the lock of a run killed with SIGKILL, with a warning', async () => {
