@@ -118,10 +118,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
     }
   } catch (error) {
     // Another run holds the lock: nothing ran, and its reports and metrics are not ours to overwrite.
-    if (error instanceof LockHeldError) {
-      await exec.close().catch(() => undefined);
-      throw error;
-    }
+    if (error instanceof LockHeldError) throw error;
     internalError = (error as Error).stack ?? String(error);
     observer.warning(`internal error: ${(error as Error).message}`);
   } finally {
