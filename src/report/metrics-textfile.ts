@@ -20,7 +20,7 @@ async function readPrevious(file: string): Promise<{ samples: MetricSample[]; wa
     return { samples: parseExposition(await readFile(file, 'utf8')) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { samples: [] };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { samples: [] };
     return {
       samples: [],
       warning: `metrics: could not read the previous textfile ${file} (${code ?? (error as Error).message}); the last-success time of earlier runs is lost from it`,
