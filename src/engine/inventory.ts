@@ -35,7 +35,7 @@ export async function gatherInventory(config: ResolvedConfig, exec?: Exec): Prom
         const listed = await systemctl.listServices(CONTROL_TIMEOUT_MS);
         if (isSystemctlError(listed)) {
           throw new UsageError(
-            `cannot expand systemd matches on ${host === '' ? 'this machine' : host}: expected a service list, but ${listed.error}; check defaults.systemctl (now ${JSON.stringify(config.defaults.systemctl)})`,
+            `cannot expand systemd matches on ${host === '' ? 'this machine' : host}: expected a service list, but ${listed.error}; ${host === '' ? '' : `check that ${host} is reachable, and `}check defaults.systemctl (now ${JSON.stringify(config.defaults.systemctl)})`,
           );
         }
         systemdServices[host] = listed.services;

@@ -114,7 +114,8 @@ async function readState(step: Step): Promise<UnitState | ActionResult> {
   const state = await step.systemctl.show(step.service, CONTROL_TIMEOUT_MS, step.ctx.signal);
   if (isSystemctlError(state)) {
     await step.ctx.note(state.error);
-    return failed(`cannot read the state of ${step.service}: ${state.error}; check defaults.systemctl`);
+    const hint = step.ctx.unit.host === undefined ? 'check defaults.systemctl' : `check that ${step.ctx.unit.host} is reachable and defaults.systemctl works there`;
+    return failed(`cannot read the state of ${step.service}: ${state.error}; ${hint}`);
   }
   return state;
 }
