@@ -18,6 +18,12 @@ export interface SshdOptions {
   extraConfig?: string[];
   /** Reuse an existing client key instead of generating one (several servers, one client). */
   identityFile?: string;
+  /**
+   * Let bash source the login user's ~/.bashrc in every session (default false). Tests run as root
+   * on machines whose root .bashrc may do slow things (pyenv init); SHLVL=1 tells bash it is not
+   * the top-level shell of an ssh session, so the remote commands cost what rearguard costs.
+   */
+  sourceBashrc?: boolean;
 }
 
 /** A running sshd and what a client needs to log in to it. */
@@ -98,7 +104,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     'KbdInteractiveAuthentication no',
     'PrintMotd no',
     'LogLevel INFO',
-    ...Object.entries(options.setEnv ?? {}).map(([k, v]) => `SetEnv ${k}="${v}"`),
+    // sshd keeps only the first SetEnv line: every variable goes on one.
+    `SetEnv ${Object.entries({ ...(options.sourceBashrc ? {} : { SHLVL: '1' }), ...options.setEnv }).map(([k, v]) => `${k}="${v}"`).join(' ')}`,
     ...(options.extraConfig ?? []),
   ];
   const configFile = path.join(dir, 'sshd_config');
