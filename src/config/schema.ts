@@ -115,6 +115,20 @@ const unit = z
     if (value.name === undefined && kinds.length === 1 && kinds[0] !== 'systemd') {
       ctx.addIssue({ code: 'custom', message: `a ${kinds[0]} unit needs a name`, path: [] });
     }
+    if (kinds.length === 1 && (kinds[0] === 'systemd' || kinds[0] === 'sqlite_backup')) {
+      for (const key of ['env', 'env_file', 'cwd'] as const) {
+        if (value[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message:
+              kinds[0] === 'systemd'
+                ? `${key} has no effect on a systemd unit: the service manager starts it; set Environment=/EnvironmentFile=/WorkingDirectory= in the service instead`
+                : `${key} has no effect on a sqlite_backup unit: rearguard copies the database itself`,
+          });
+        }
+      }
+    }
     if (value.name !== undefined && typeof value.systemd === 'object') {
       ctx.addIssue({
         code: 'custom',

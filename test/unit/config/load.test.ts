@@ -162,3 +162,22 @@ describe('JSON Schema', () => {
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['state_dir', 'defaults', 'hosts', 'preflight', 'stages', 'gate', 'report', 'metrics', 'notify']));
   });
 });
+
+describe('keys that would silently do nothing', () => {
+  it('refuses env, env_file and cwd on systemd and sqlite_backup units', () => {
+    const problems = problemsOf(`version: 1
+stages:
+  - name: a
+    units:
+      - systemd: restic.service
+        env: { RESTIC_REPOSITORY: /srv/restic }
+      - name: db
+        sqlite_backup: { source: a.db, dest: "b-{timestamp}.db" }
+        cwd: /tmp
+`);
+    expect(problems).toEqual([
+      expect.stringMatching(/:6: stages\[0\]\.units\[0\]\.env: env has no effect on a systemd unit: .*Environment=/),
+      expect.stringMatching(/:9: stages\[0\]\.units\[1\]\.cwd: cwd has no effect on a sqlite_backup unit/),
+    ]);
+  });
+});
