@@ -1,6 +1,6 @@
 // Pre-flight reachable and remote units end to end: the built CLI against real loopback sshd servers.
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 import { requireTool } from '../helpers/require-tool.js';
@@ -29,6 +29,7 @@ afterEach(async () => {
 
 async function orchestrate(config: string) {
   await ws.write('rearguard.yml', config);
+  await rm(ws.file('report.json'), { force: true });
   const result = await runCli(['orchestrate', '--json', 'report.json'], { cwd: ws.dir });
   return { ...result, report: await ws.readJson('report.json') };
 }
@@ -89,7 +90,7 @@ ${markerUnit(ws.file('ran'))}`;
     const ok = await orchestrate(config('1KB'));
     expect(ok.exitCode).toBe(0);
     expect(ok.report.preflight[0].message).toMatch(/login ok in \d+ms; .* free \(need 1000 B\)/);
-    const tooLittle = await orchestrate(config('900PB'));
+    const tooLittle = await orchestrate(config('500TB'));
     expect(tooLittle.exitCode).toBe(2);
     expect(tooLittle.report.preflight[0].message).toMatch(/free, need at least/);
   });
