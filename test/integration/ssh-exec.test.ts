@@ -1,8 +1,9 @@
 // runRemote against real loopback sshd servers: quoting, env, reuse, retries, timeouts that reach the remote side, host keys.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshExec, type SshExec } from '../../src/exec/ssh.js';
+import { listRemoteTempFiles } from '../../src/exec/remote-temp-files.js';
 import { makeWorkspace, type Workspace } from '../helpers/cli.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { freePort, resolvedHostFor, startSshd, type Sshd } from '../helpers/sshd.js';
@@ -73,6 +74,22 @@ describe.runIf(available)('runRemote over OpenSSH', () => {
 
       const input = await exec.runRemote('nas', spec(['sh', '-c', 'wc -c'], { input: 'twelve bytes' }));
       expect(input.output.trim()).toBe('12');
+    } finally {
+      await exec.close();
+    }
+  });
+
+  it('lists orphaned upload temp files in a remote folder, for audit', async () => {
+    const dir = ws.file('nas dir');
+    await mkdir(dir, { recursive: true });
+    await writeFile(`${dir}/.db.bin.tmp.k1-abcd`, 'half');
+    await utimes(`${dir}/.db.bin.tmp.k1-abcd`, 1_700_000_000, 1_700_000_000);
+    await writeFile(`${dir}/db.bin`, 'whole');
+    await writeFile(`${dir}/.hidden`, 'not a temp file');
+    const exec = execFor({ nas: resolvedHostFor(a) });
+    try {
+      expect(await listRemoteTempFiles(exec, 'nas', dir)).toEqual([{ path: `${dir}/.db.bin.tmp.k1-abcd`, bytes: 4, mtimeMs: 1_700_000_000_000 }]);
+      await expect(listRemoteTempFiles(exec, 'nas', ws.file('missing'))).rejects.toThrow(/is not a directory/);
     } finally {
       await exec.close();
     }
