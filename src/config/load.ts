@@ -74,6 +74,12 @@ function flattenIssues(issues: readonly Issue[], prefix: readonly PathKey[] = []
       }
       continue;
     }
+    if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+      // A bad record key: report the key's own rule, at the key.
+      const inner = issue.issues[0]!;
+      out.push({ ...issue, code: 'custom', path: fullPath, message: `${inner.message}, got "${String(issue.input ?? fullPath[fullPath.length - 1])}"` } as Issue);
+      continue;
+    }
     out.push({ ...issue, path: fullPath } as Issue);
   }
   return out;

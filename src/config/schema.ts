@@ -217,7 +217,17 @@ export const configSchema = z
           .strictObject({
             url: z.url(),
             job: z.string().min(1).optional(),
-            labels: z.record(z.string(), z.string()).optional(),
+            labels: z
+              .record(
+                z
+                  .string()
+                  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: 'expected a Prometheus label name' })
+                  .refine((key) => key !== 'job' && key !== 'command', {
+                    error: '"job" and "command" are set by rearguard in the grouping key; choose another label name',
+                  }),
+                z.string(),
+              )
+              .optional(),
             timeout: duration.optional(),
           })
           .optional(),

@@ -181,3 +181,18 @@ stages:
     ]);
   });
 });
+
+describe('record keys', () => {
+  it('reports a bad record key at the key, with the rule it broke', () => {
+    const problems = problemsOf(`version: 1
+metrics:
+  pushgateway: { url: "http://127.0.0.1:9091", labels: { command: x } }
+stages:
+  - name: a
+    units: [{ name: x, run: [a] }]
+`);
+    expect(problems).toEqual([
+      '/etc/rearguard.yml:3: metrics.pushgateway.labels.command: "job" and "command" are set by rearguard in the grouping key; choose another label name, got "command"',
+    ]);
+  });
+});
