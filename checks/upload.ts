@@ -79,6 +79,7 @@ export const uploadCheck: ArtifactCheck<UploadOptions> = {
       killGraceMs: 5_000,
       signal: ctx.signal,
     });
+    source.destroy();
     const fail = async (why: string): Promise<CheckOutcome> => {
       const removed = await removeRemoteFile(ctx.exec, host, tempPath);
       const leftover = removed ? `temp file ${tempPath} removed` : `could not remove ${host}:${tempPath}; rearguard audit lists such orphans`;

@@ -129,6 +129,13 @@ const unit = z
         }
       }
     }
+    if (value.host !== undefined && value.cwd !== undefined && (kinds[0] === 'run' || kinds[0] === 'shell')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cwd'],
+        message: `cwd has no effect with host: a remote ${kinds[0]} unit starts in the login user's home folder; use shell: "cd /dir && ..." instead`,
+      });
+    }
     if (value.name !== undefined && typeof value.systemd === 'object') {
       ctx.addIssue({
         code: 'custom',

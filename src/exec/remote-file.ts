@@ -71,7 +71,7 @@ export interface InspectOptions {
 }
 
 /** Asks `host` about `file`: exists, size and (optionally) its sha256 computed on the host. */
-export async function inspectRemoteFile(exec: Exec, host: string, file: string, options: InspectOptions): Promise<RemoteFileAnswer> {
+export async function inspectRemoteFile(exec: Pick<Exec, 'runRemote'>, host: string, file: string, options: InspectOptions): Promise<RemoteFileAnswer> {
   const want = options.want === 'hash' ? '' : String(options.want);
   const result = await exec.runRemote(host, {
     argv: ['sh', '-c', INSPECT_SCRIPT, 'rearguard-inspect', file, want],

@@ -45,7 +45,7 @@ export function parseTempFileList(text: string): RemoteTempFile[] {
  * cannot be asked.
  */
 export async function listRemoteTempFiles(
-  exec: Exec,
+  exec: Pick<Exec, 'runRemote'>,
   host: string,
   dir: string,
   options: { timeoutMs?: number; signal?: AbortSignal } = {},
@@ -66,7 +66,7 @@ export async function listRemoteTempFiles(
  * Removes one file on `host` (an upload's temp file). It is not tied to the run's abort signal:
  * cleanup must also happen while the run is being aborted.
  */
-export async function removeRemoteFile(exec: Exec, host: string, file: string, timeoutMs = 30_000): Promise<boolean> {
+export async function removeRemoteFile(exec: Pick<Exec, 'runRemote'>, host: string, file: string, timeoutMs = 30_000): Promise<boolean> {
   const result = await exec.runRemote(host, { argv: ['rm', '-f', '--', file], timeoutMs, killGraceMs: 2_000 });
   return result.exitCode === 0 && !result.startError;
 }

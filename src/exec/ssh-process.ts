@@ -98,6 +98,8 @@ export async function runSshProcess(spec: SshProcessSpec): Promise<SshProcessRes
   spec.signal?.removeEventListener('abort', onAbort);
   if (stopping) await stopping;
   if (!stdin.destroyed) stdin.destroy();
+  // ssh may end before the data did (remote error): release the source too.
+  if (spec.inputStream && !spec.inputStream.readableEnded) spec.inputStream.destroy();
   if (child.pid !== undefined && groupAlive(child.pid)) await terminateGroup(child.pid, 1_000);
   const startError =
     result.exitCode === undefined && result.signal === undefined

@@ -134,6 +134,24 @@ stages:
   });
 });
 
+describe('remote unit config', () => {
+  it('refuses cwd on a unit with host, saying what to do instead', () => {
+    expect(() =>
+      parseRawConfig(
+        `version: 1
+hosts:
+  nas: { ssh: backup@nas }
+stages:
+  - name: s
+    units:
+      - { name: u, host: nas, run: [backup.sh], cwd: /srv }
+`,
+        '/etc/rearguard.yml',
+      ),
+    ).toThrow(/cwd has no effect with host: .*use shell: "cd \/dir && \.\.\." instead/);
+  });
+});
+
 describe('classifySshFailure', () => {
   const where = { name: 'nas', destination: 'backup@nas', port: 22, knownHosts: '/kh' };
   it('tells network failures (retryable) from setup failures (not)', () => {
