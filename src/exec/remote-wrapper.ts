@@ -28,10 +28,11 @@ const WRAPPER = [
   `grp() { if command -v setsid >/dev/null 2>&1; then exec setsid "$@"; elif command -v perl >/dev/null 2>&1; then exec perl -e 'setpgrp(0, 0); exec { $ARGV[0] } @ARGV or die "$ARGV[0]: $!\\n"' "$@"; else exec "$@"; fi; }`,
   'exec 3<&0',
   'echo "[rearguard remote $n] starting" >&2',
-  'if [ "$m" = pass ]; then grp "$@" <&3 3<&- & else grp "$@" </dev/null 3<&- & fi',
+  // The command's own process announces its pid before exec, so the marker precedes all its output.
+  `r='echo "[rearguard remote $1] pid=$$ target=$2$$" >&2; shift 2; exec "$@"'`,
+  'if [ "$m" = pass ]; then grp sh -c "$r" rearguard-run "$n" "$s" "$@" <&3 3<&- & else grp sh -c "$r" rearguard-run "$n" "$s" "$@" </dev/null 3<&- & fi',
   'p=$!',
   "trap '' PIPE HUP",
-  'echo "[rearguard remote $n] pid=$p target=$s$p" >&2',
   'w=',
   `if [ "$m" = watch ]; then grp sh -c 'cat >/dev/null; kill -s TERM -- "$1" 2>/dev/null; sleep "$2"; kill -s KILL -- "$1" 2>/dev/null' rearguard-watch "$s$p" "$g" <&3 >/dev/null 2>&1 & w=$!; fi`,
   'exec 3<&-',
@@ -99,7 +100,7 @@ export function parseMarkers(output: string, nonce: string): RemoteMarkers {
 
 /** Removes the wrapper's markers from captured output. */
 export function stripMarkers(output: string, nonce: string): string {
-  return output.replace(new RegExp(`\\[rearguard remote ${nonce}\\] (?:starting|leftovers|pid=\\d+ target=-?\\d+)\\r?\\n`, 'g'), '');
+  return output.replace(new RegExp(`\\[rearguard remote ${nonce}\\] (?:starting|leftovers|pid=\\d+ target=-?\\d+)(?:\\r?\\n|$)`, 'g'), '');
 }
 
 /** argv that stops a remote command through another session, given its marker's kill target. */

@@ -40,8 +40,10 @@ describe('remote wrapper', () => {
   it('exports the env block, runs argv as data and reports its start', async () => {
     const line = buildRemoteCommand(['sh', '-c', 'printf "%s|%s|%s" "$A" "$B" "$1"', 'x', '$HOME; id'], { nonce: 'n1', killGraceMs: 1000, mode: 'watch' });
     const child = runLine(line);
-    child.stdin!.end(buildEnvBlock({ A: "it's", B: 'two\nlines' }, 'n1'));
+    // The session's stdin stays open while the command runs: closing it means "stop".
+    child.stdin!.write(buildEnvBlock({ A: "it's", B: 'two\nlines' }, 'n1'));
     const result = await child;
+    child.stdin!.destroy();
     expect(result.exitCode).toBe(0);
     expect(parseMarkers(result.all, 'n1')).toMatchObject({ started: true, leftovers: false });
     expect(stripMarkers(result.all, 'n1')).toBe("it's|two\nlines|$HOME; id");
@@ -77,7 +79,7 @@ describe('remote wrapper', () => {
 
   it('passes the rest of stdin to the command in pass mode', async () => {
     const child = runLine(buildRemoteCommand(['wc', '-c'], { nonce: 'n4', killGraceMs: 1000, mode: 'pass' }));
-    child.stdin!.end(`${buildEnvBlock({}, 'n4')}0123456789`);
+    child.stdin!.end(`${buildEnvBlock({}, 'n4')}0123456789`); // pass mode: end of data ends the command
     const result = await child;
     expect(stripMarkers(result.all, 'n4').trim()).toBe('10');
   });
