@@ -18,6 +18,8 @@ export interface TcpProxy {
   connections(): number;
   /** True once a connection was cut by `cutAfterBytes`. */
   wasCut(): boolean;
+  /** Cuts every open connection now (both sides see a reset). */
+  cutAll(): void;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,10 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     port: typeof address === 'object' && address ? address.port : 0,
     connections: () => accepted,
     wasCut: () => cut,
+    cutAll() {
+      cut = true;
+      for (const s of sockets) s.resetAndDestroy();
+    },
     async stop() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,6 +7,7 @@ import { listRemoteTempFiles } from '../../src/exec/remote-temp-files.js';
 import { makeWorkspace, type Workspace } from '../helpers/cli.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { freePort, resolvedHostFor, startSshd, type Sshd } from '../helpers/sshd.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import type { ResolvedHost } from '../../src/config/types.js';
 
 const available = requireTool('sshd', 'apt-get install openssh-server', ['/usr/sbin']);
@@ -163,6 +164,27 @@ describe.runIf(available)('runRemote over OpenSSH', () => {
     expect(result.aborted).toBe(true);
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
     expect(await waitFor(async () => !(await processAlive(pid)))).toBe(true);
+  });
+
+  it('a cut connection ends the remote command too (the session closing is the stop signal)', async () => {
+    const proxy = await startTcpProxy({ targetPort: a.port });
+    const knownHosts = ws.file('known_hosts_cut');
+    await writeFile(knownHosts, `${a.knownHostsLine.replace(`]:${a.port} `, `]:${proxy.port} `)}\n`);
+    const exec = execFor({ nas: resolvedHostFor(a, 'nas', { port: proxy.port, knownHosts }) });
+    const pidFile = ws.file('cut-pid');
+    try {
+      const running = exec.runRemote('nas', spec(['sh', '-c', 'echo $$ > "$1"; exec sleep 300', 'sh', pidFile], { timeoutMs: 60_000 }));
+      expect(await waitFor(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 10_000)).toBe(true);
+      proxy.cutAll();
+      const result = await running;
+      expect(result.exitCode).toBe(255);
+      expect(result.timedOut).toBe(false);
+      const pid = Number((await readFile(pidFile, 'utf8')).trim());
+      expect(await waitFor(async () => !(await processAlive(pid)), 10_000)).toBe(true);
+    } finally {
+      await exec.close();
+      await proxy.stop();
+    }
   });
 
   it('never re-runs a command that ran, even when it exits 255', async () => {
