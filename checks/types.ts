@@ -40,6 +40,8 @@ export interface HistoryReader {
 export interface CheckContext<Options> {
   options: Options;
   command: CommandName;
+  /** The run's id, e.g. for names of temp files that must not collide across runs. */
+  runId: string;
   exec: Exec;
   signal: AbortSignal;
   log: (line: string) => void;

@@ -1,5 +1,5 @@
 // upload: ship the artifact to a host over SSH atomically: temp file, sha256 compared, then renamed into place.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,9 +31,9 @@ const COMMIT_SCRIPT = [
   'mv -f -- "$t" "$f"',
 ].join('\n');
 
-/** A temp name no other run uses: `.<name>.tmp.<time>-<random>` (what listRemoteTempFiles finds). */
-export function uploadTempName(name: string, now = Date.now()): string {
-  return `.${name}.tmp.${now.toString(36)}-${randomBytes(4).toString('hex')}`;
+/** The temp name of an upload: `.<name>.tmp.<run-id>` (what listRemoteTempFiles and audit find). */
+export function uploadTempName(name: string, runId: string): string {
+  return `.${name}.tmp.${runId}`;
 }
 
 /** Uploads in orchestrate, after every local check passed; `offsite` then verifies the final copy. */
@@ -48,7 +48,7 @@ export const uploadCheck: ArtifactCheck<UploadOptions> = {
     const { host, dir } = ctx.options;
     const name = path.basename(file);
     const finalPath = joinRemotePath(dir, name);
-    const tempPath = joinRemotePath(dir, uploadTempName(name));
+    const tempPath = joinRemotePath(dir, uploadTempName(name, ctx.runId));
     const kept = `the previous copy ${host}:${finalPath} (if any) was left as it was`;
     let bytes: number;
     try {

@@ -21,7 +21,7 @@ export async function gatherInventory(config: ResolvedConfig, exec?: Exec): Prom
   }
   if (hosts.size === 0) return { systemdServices };
 
-  const own = exec ? undefined : createExec({ hosts: config.hosts, stateDir: config.stateDir });
+  const own = exec ? undefined : createExec({ hosts: config.hosts, stateDir: config.stateDir, env: config.env });
   const runner = exec ?? own!;
   try {
     await Promise.all(

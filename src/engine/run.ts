@@ -41,7 +41,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   let lock: Lock | undefined;
 
   const redactor = new Redactor();
-  const exec = createExec({ hosts: config.hosts, stateDir: config.stateDir });
+  const exec = createExec({ hosts: config.hosts, stateDir: config.stateDir, env: config.env });
   let preflight: CheckResult[] = [];
   const stages: StageResult[] = [];
   let internalError: string | undefined;
@@ -68,6 +68,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
     observer.runStarted(plan, { runId, runDir });
     const shared: SharedCheckContext = {
       command: plan.command,
+      runId,
       exec,
       signal: deps.signal,
       log: (line) => observer.info(line),

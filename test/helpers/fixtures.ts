@@ -140,6 +140,7 @@ export function makeCheckContext<Options>(
   return {
     options,
     command: 'verify',
+    runId: '20261121T000000Z-0000',
     exec: createExec({ hosts: {}, stateDir: os.tmpdir() }),
     signal: new AbortController().signal,
     log: () => undefined,

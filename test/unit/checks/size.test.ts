@@ -19,6 +19,7 @@ function context(options: SizeOptions): CheckContext<SizeOptions> {
   return {
     options,
     command: 'verify',
+    runId: '20261121T000000Z-0000',
     exec: {} as CheckContext<SizeOptions>['exec'],
     signal: new AbortController().signal,
     log: () => undefined,

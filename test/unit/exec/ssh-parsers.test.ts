@@ -57,10 +57,9 @@ describe('remote helpers', () => {
     ]);
   });
 
-  it('names temp files so that audit finds them and runs never share one', () => {
-    const a = uploadTempName('db.bin');
-    expect(a).toMatch(/^\.db\.bin\.tmp\.[a-z0-9]+-[0-9a-f]{8}$/);
-    expect(uploadTempName('db.bin')).not.toBe(a);
+  it('names temp files after the run, so that audit finds them and runs never share one', () => {
+    expect(uploadTempName('db.bin', '20261121T210000Z-3fa2')).toBe('.db.bin.tmp.20261121T210000Z-3fa2');
+    expect(uploadTempName('db.bin', '20261121T210000Z-3fa2')).not.toBe(uploadTempName('db.bin', '20261121T210001Z-0b1c'));
     expect(joinRemotePath('/volume1/backup/', 'x')).toBe('/volume1/backup/x');
     expect(joinRemotePath('/', 'x')).toBe('/x');
   });
