@@ -7,6 +7,7 @@ import type { HistoryEntry } from '../../checks/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Plan } from '../plan/types.js';
 import type { RunReport } from '../report/types.js';
+import { gatherRemoteTempFiles, type RemoteListProblem, type RemoteTempFinding } from './remote-temp.js';
 import { historyFile, largestRecentTotal, listSetAsideHistory, readHistoryDocument } from '../state/history.js';
 
 /** What audit learnt about one artifact of one planned unit. */
@@ -36,6 +37,9 @@ export interface AuditFacts {
   free: Record<string, number | string>;
   /** Leftover temp files in artifact folders, older than an hour. */
   tempFiles: Array<{ file: string; bytes: number; mtimeMs: number }>;
+  /** Upload temp files in offsite folders on SSH hosts, and folders that could not be listed. */
+  remoteTempFiles: RemoteTempFinding[];
+  remoteProblems: RemoteListProblem[];
   /** The holder of the run lock, when a run is in progress. */
   lockHolder?: string;
 }
@@ -78,6 +82,7 @@ export async function gatherAuditFacts(config: ResolvedConfig, plan: Plan, now =
   for (const p of paths) free[p] = await freeBytes(p);
   const largest = await largestRecentTotal(config.stateDir);
   const lockHolder = await readLockHolder(config.stateDir);
+  const remote = await gatherRemoteTempFiles(config);
   return {
     now,
     artifacts,
@@ -87,6 +92,8 @@ export async function gatherAuditFacts(config: ResolvedConfig, plan: Plan, now =
     ...(largest !== undefined && { largestRecentTotal: largest }),
     free,
     tempFiles: await findTempFiles([...new Set(artifacts.map((a) => a.dir))], now),
+    remoteTempFiles: remote.files.filter((f) => f.mtimeMs === undefined || now - f.mtimeMs > TEMP_MIN_AGE_MS),
+    remoteProblems: remote.problems,
     ...(lockHolder && { lockHolder }),
   };
 }

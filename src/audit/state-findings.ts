@@ -106,7 +106,17 @@ export function judgeHistoryHealth(facts: AuditFacts): CheckResult[] {
 
 /** `orphaned-temp`: temp files older than an hour beside the backups (an interrupted backup or upload; warning). */
 export function judgeTempFiles(facts: AuditFacts): CheckResult[] {
-  return facts.tempFiles.map((temp) =>
-    result('orphaned-temp', temp.file, 'warning', 'warning', `leftover temp file ${temp.file} (${formatBytes(temp.bytes)}, last written ${new Date(temp.mtimeMs).toISOString()}): an interrupted backup? remove it once no backup runs`),
-  );
+  return [
+    ...facts.tempFiles.map((temp) =>
+      result('orphaned-temp', temp.file, 'warning', 'warning', `leftover temp file ${temp.file} (${formatBytes(temp.bytes)}, last written ${new Date(temp.mtimeMs).toISOString()}): an interrupted backup? remove it once no backup runs`),
+    ),
+    ...facts.remoteTempFiles.map((temp) => {
+      const size = temp.bytes !== undefined ? `${formatBytes(temp.bytes)}, ` : '';
+      const when = temp.mtimeMs !== undefined ? `last written ${new Date(temp.mtimeMs).toISOString()}` : 'age unknown';
+      return result('orphaned-temp', `${temp.host}:${temp.file}`, 'warning', 'warning', `leftover upload temp file ${temp.host}:${temp.file} (${size}${when}): an interrupted upload; remove it once no upload runs`);
+    }),
+    ...facts.remoteProblems.map((p) =>
+      result('offsite-folder', `${p.host}:${p.dir}`, 'warning', 'warning', `cannot list ${p.host}:${p.dir} for leftover upload temp files: ${p.problem}`),
+    ),
+  ];
 }
