@@ -32,7 +32,7 @@ export const diskCheck: PreflightCheck<DiskItem> = {
       why = `${item.minFree.multiple}x the largest recent backup total ${formatBytes(largest)}`;
     }
     if (free < needed) {
-      return { status: 'failed', message: `${item.path}: ${formatBytes(free)} free, need at least ${formatBytes(needed)} (${why}); free space before the backups run` };
+      return { status: 'failed', message: `${item.path}: ${formatBytes(free)} free, need at least ${formatBytes(needed)} (${why}): free some space first` };
     }
     return { status: 'ok', message: `${item.path}: ${formatBytes(free)} free (need ${formatBytes(needed)}, ${why})` };
   },

@@ -181,7 +181,7 @@ stages:
         run: [sh, -c, 'touch unit-ran']
 `);
     expect(exitCode).toBe(2);
-    expect(verdictLine).toMatch(/^verdict: critical \(exit 2\): pre-flight failed: .*free, need at least 7\.11 PiB; sh -c echo "db down" >&2; exit 2: exited with 2; no unit was started$/);
+    expect(verdictLine).toMatch(/^verdict: critical \(exit 2\): pre-flight failed: .*free, need at least 7\.11 PiB \(min_free\): free some space first; sh -c echo "db down" >&2; exit 2: exited with 2; no unit was started$/);
     expect(existsSync(ws.file('unit-ran'))).toBe(false);
     expect(report.preflight.map((p: any) => p.status)).toEqual(['failed', 'failed', 'ok']);
     expect(report.preflight[1].details).toEqual(['db down']);
