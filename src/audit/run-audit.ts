@@ -2,6 +2,7 @@
 import os from 'node:os';
 import type { ResolvedArtifact, ResolvedConfig } from '../config/types.js';
 import { combineObservers, type RunObserver } from '../engine/observer.js';
+import { unitIdentity } from '../engine/unit-identity.js';
 import type { Plan, PlannedUnit } from '../plan/types.js';
 import { writeJsonReport } from '../report/json.js';
 import { writeJunit } from '../report/junit.js';
@@ -58,12 +59,7 @@ export function judgeUnit(config: ResolvedConfig, unit: PlannedUnit, facts: Audi
           ? `warning: ${warned.map((c) => `${c.id}: ${c.message}`).join('; ')}`
           : `${artifacts.length} artifact(s) look healthy`;
   return {
-    name: unit.name,
-    stage: unit.stage,
-    kind: unit.action.kind,
-    ...(unit.host !== undefined && { host: unit.host }),
-    level: unit.level,
-    critical: unit.critical,
+    ...unitIdentity(unit),
     status,
     message,
     exit_code: null,

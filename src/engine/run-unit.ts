@@ -10,6 +10,7 @@ import type { Redactor } from '../util/secrets.js';
 import { actionFor } from './actions/index.js';
 import type { ActionResult } from './actions/types.js';
 import { followLog } from './follow-log.js';
+import { unitIdentity } from './unit-identity.js';
 import { buildUnitEnv } from './unit-env.js';
 import { verifyArtifact, type SharedCheckContext } from './verify-artifact.js';
 
@@ -35,14 +36,7 @@ const LOG_TAIL_BYTES = 64 * 1024;
 /** Runs (orchestrate) or only verifies (other commands) a unit, and returns its result. */
 export async function runUnit(unit: PlannedUnit, ctx: UnitRunContext): Promise<UnitResult> {
   const started = Date.now();
-  const base = {
-    name: unit.name,
-    stage: unit.stage,
-    kind: unit.action.kind,
-    ...(unit.host !== undefined && { host: unit.host }),
-    level: unit.level,
-    critical: unit.critical,
-  };
+  const base = unitIdentity(unit);
   if (ctx.signal.aborted) {
     return { ...base, status: 'skipped', message: `not started: ${abortReason(ctx.signal)}`, exit_code: null, attempts: 0, duration_ms: 0, artifacts: [] };
   }

@@ -19,6 +19,7 @@ import { Redactor } from '../util/secrets.js';
 import { combineObservers, type RunObserver } from './observer.js';
 import { runPreflight } from './preflight.js';
 import { abortReason, runUnit } from './run-unit.js';
+import { unitIdentity } from './unit-identity.js';
 import { decideVerdict } from './verdict.js';
 import type { SharedCheckContext } from './verify-artifact.js';
 
@@ -190,12 +191,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
 
 function skippedUnit(unit: Plan['stages'][number]['units'][number], message: string): UnitResult {
   return {
-    name: unit.name,
-    stage: unit.stage,
-    kind: unit.action.kind,
-    ...(unit.host !== undefined && { host: unit.host }),
-    level: unit.level,
-    critical: unit.critical,
+    ...unitIdentity(unit),
     status: 'skipped',
     message,
     exit_code: null,

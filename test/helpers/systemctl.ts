@@ -1,9 +1,10 @@
 // Debian's daemonless systemctl (a Python script) in a test root: fetch it once, write unit files, drive it.
 import { execa, execaSync } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT } from './cli.js';
+export { pidAlive } from './process.js';
 import { IN_CI, findTool, requireTool } from './require-tool.js';
 
 const FETCH = path.join(ROOT, 'scripts', 'fetch-systemctl.sh');
@@ -99,21 +100,6 @@ export function serviceUnit(options: {
   ].join('\n');
 }
 
-/** True while a process with this pid runs (an exited process nobody reaped yet, a zombie, does not count). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ..."; the comm may hold spaces, the state follows the last ")".
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Reads a pid written by a unit's script. */
 export async function readPid(file: string): Promise<number> {

@@ -1,7 +1,8 @@
 // One run at a time per state dir; stale locks; signals end a run cleanly with a report.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, symlink, writeFile, mkdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pidAlive } from '../helpers/process.js';
 import { makeWorkspace, runCli, startCli, toCliResult, type Workspace } from '../helpers/cli.js';
 
 let ws: Workspace;
@@ -35,14 +36,6 @@ async function waitFor(file: string, ms = 15_000): Promise<void> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('run lock', () => {
   it('refuses a second concurrent run at once, naming the holder, and lets --wait-lock wait', async () => {
@@ -111,7 +104,7 @@ describe('signals', () => {
       expect(report.stages[0].units[0].status).toBe('failed');
       expect(report.stages[1].units[0]).toMatchObject({ status: 'skipped', message: `not started: aborted by ${signal}` });
       expect(existsSync(ws.file('after-ran'))).toBe(false);
-      expect(alive(unitPid)).toBe(false);
+      expect(pidAlive(unitPid)).toBe(false);
       expect(existsSync(ws.file('state/rearguard.lock'))).toBe(false);
       expect(await readFile(ws.file('r.xml'), 'utf8')).toContain(`aborted by ${signal}`);
     });

@@ -1,7 +1,7 @@
 // Hung and leaky units: timeouts kill the whole process group, and nothing is left running.
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pidAlive } from '../helpers/process.js';
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 
 let ws: Workspace;
@@ -12,20 +12,6 @@ afterEach(async () => {
   await ws.cleanup();
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie waiting for a reaper is dead for our purposes.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\S+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 async function pidsIn(file: string): Promise<number[]> {
   return (await readFile(ws.file(file), 'utf8')).split('\n').filter(Boolean).map(Number);
@@ -60,7 +46,7 @@ stages:
     expect(report.stages[0].units[1].status).toBe('ok');
     const pids = await pidsIn('pids');
     expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(alive(pid), `pid ${pid} is still running`).toBe(false);
+    for (const pid of pids) expect(pidAlive(pid), `pid ${pid} is still running`).toBe(false);
   });
 
   it('does not hang when a grandchild keeps stdout open after the unit exits, and terminates it', async () => {
@@ -89,7 +75,7 @@ stages:
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(result.exitCode).toBe(0);
     const [leaked] = await pidsIn('leaked.pid');
-    expect(alive(leaked!)).toBe(false);
+    expect(pidAlive(leaked!)).toBe(false);
     const log = await readFile((await ws.readJson('r.json')).stages[0].units[0].log, 'utf8');
     expect(log).toContain('backup done');
     expect(log).toContain('left background processes in its process group; they were terminated');
