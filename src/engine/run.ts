@@ -47,23 +47,21 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   const stages: StageResult[] = [];
   let internalError: string | undefined;
   try {
-    if (plan.command !== 'audit') {
-      lock = await acquireLock({
-        stateDir: config.stateDir,
-        holder: { command: config.options.commandLine, started_at: started.toISOString(), run_id: runId },
-        waitMs: config.options.waitLockMs,
-        signal: deps.signal,
-        onWait: (holder) =>
-          observer.warning(
-            `waiting up to ${formatDuration(config.options.waitLockMs)} for the lock${holder ? `, held by pid ${holder.pid} on ${holder.host} ("${holder.command}", started ${holder.started_at})` : ''}`,
-          ),
-      });
-      if (lock.recovered) {
-        const r = lock.recovered;
-        const note = `recovered a stale lock left by pid ${r.pid} on ${r.host} ("${r.command}", started ${r.started_at}), which no longer runs`;
-        notes.push(note);
-        observer.warning(note);
-      }
+    lock = await acquireLock({
+      stateDir: config.stateDir,
+      holder: { command: config.options.commandLine, started_at: started.toISOString(), run_id: runId },
+      waitMs: config.options.waitLockMs,
+      signal: deps.signal,
+      onWait: (holder) =>
+        observer.warning(
+          `waiting up to ${formatDuration(config.options.waitLockMs)} for the lock${holder ? `, held by pid ${holder.pid} on ${holder.host} ("${holder.command}", started ${holder.started_at})` : ''}`,
+        ),
+    });
+    if (lock.recovered) {
+      const r = lock.recovered;
+      const note = `recovered a stale lock left by pid ${r.pid} on ${r.host} ("${r.command}", started ${r.started_at}), which no longer runs`;
+      notes.push(note);
+      observer.warning(note);
     }
     const runDir = await createRunDir(config.stateDir, runId);
     observer.runStarted(plan, { runId, runDir });

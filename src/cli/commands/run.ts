@@ -1,4 +1,4 @@
-// orchestrate, verify, restore-test and audit: resolve, plan, run, render; returns the exit code.
+// orchestrate, verify, restore-test and plan: resolve, plan, run, render; returns the exit code.
 import { Chalk } from 'chalk';
 import type { CommandName, ResolvedConfig } from '../../config/types.js';
 import { resolveConfig } from '../../config/resolve.js';
