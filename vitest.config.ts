@@ -1,5 +1,7 @@
-// Test runner settings: real processes need generous timeouts; integration files run one at a time per worker.
+// Test runner settings: real processes need generous timeouts; under CI a JSON summary is kept for .ci/run.
 import { defineConfig } from 'vitest/config';
+
+const ci = Boolean(process.env.CI) && process.env.CI !== 'false';
 
 export default defineConfig({
   test: {
@@ -8,6 +10,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ci ? ['default', ['json', { outputFile: 'test/.cache/vitest-results.json' }]] : ['default'],
   },
 });
