@@ -41,8 +41,10 @@ export function judgeConfig(config: ResolvedConfig, excluded: string[] = []): Ch
         if (!provesIntegrity(artifact)) {
           findings.push(warning('no-checks', where, `artifact ${artifact.pattern} of ${name} has no integrity check (checksum, sqlite, archive, restore, command or offsite): a truncated or garbled file would pass`));
         }
-        if (!artifact.restore) {
-          findings.push(warning('no-restore', where, `artifact ${artifact.pattern} of ${name} has no restore rules: it has never been proven restorable; add restore: and run rearguard restore-test weekly`));
+        // A SQLite file that passes integrity_check, or a verifying command (pg_restore --list,
+        // restic check --read-data), proves restorability as much as restore rules do.
+        if (!artifact.restore && !artifact.sqlite && !artifact.command) {
+          findings.push(warning('no-restore', where, `artifact ${artifact.pattern} of ${name} has no restore proof (restore rules, sqlite: true or a verifying command): it has never been proven restorable; add restore: and run rearguard restore-test weekly`));
         }
         if (artifact.maxAgeMs === undefined) {
           findings.push(warning('risky-config', where, `artifact ${artifact.pattern} of ${name} has no max_age: verify and audit cannot tell a stale backup from a fresh one`));
