@@ -2,10 +2,16 @@
 import { Command, Option } from 'commander';
 import type { CommandName } from '../config/types.js';
 import type { CommonFlags } from './options.js';
-import { auditCommand } from './commands/audit.js';
-import { printSchemaCommand, validateConfigCommand } from './commands/config.js';
-import { historyCommand, type HistoryFlags } from './commands/history.js';
-import { runCommand, type CommandIo } from './commands/run.js';
+import type { HistoryFlags } from './commands/history.js';
+import type { CommandIo } from './commands/run.js';
+
+// Command modules load when their command runs, so --help, --version and config schema start fast.
+const commands = {
+  run: () => import('./commands/run.js'),
+  audit: () => import('./commands/audit.js'),
+  history: () => import('./commands/history.js'),
+  config: () => import('./commands/config.js'),
+};
 
 type Handler = (flags: CommonFlags, args: string[]) => Promise<number>;
 
@@ -40,7 +46,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
       setExit(await handler(cmd.opts<CommonFlags>(), cmd.args));
     });
   };
-  const run = (name: CommandName): Handler => (flags) => runCommand(name, flags, io);
+  const run = (name: CommandName): Handler => async (flags) => (await commands.run()).runCommand(name, flags, io);
 
   register('orchestrate', 'pre-flight, every backup unit, every verification; exit 0/1/2', true, run('orchestrate'), (c) =>
     c.addOption(new Option('--dry-run', 'show the plan; run nothing')),
@@ -49,17 +55,17 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
   register('verify', 'check the newest artifacts in place (max_age instead of fresh); runs no unit', true, run('verify'));
   register('restore-test', 'verify plus every restore rule: restore into scratch space and check', true, run('restore-test'));
   register('audit', 'read-only: staleness, size trends, last runs, headroom, risky config; runs nothing; exit 0/1/2', true, (flags) =>
-    auditCommand(flags, io),
+    commands.audit().then((m) => m.auditCommand(flags, io)),
   );
   register('history [unit]', 'size history of each artifact and the baseline the size check uses', false, (flags, args) =>
-    historyCommand(flags as HistoryFlags, args, io),
+    commands.history().then((m) => m.historyCommand(flags as HistoryFlags, args, io)),
   (c) => c.option('--json [file]', 'JSON to stdout, or to this file').option('--limit <n>', 'entries shown per artifact (default 20)'),
   );
 
   const config = program.command('config').description('validate the config or print its JSON Schema');
   addCommonOptions(config.command('validate').description('validate the config file; exit 2 with every problem found'), false).action(
-    async (flags: CommonFlags) => setExit(await validateConfigCommand(flags, io)),
+    async (flags: CommonFlags) => setExit(await (await commands.config()).validateConfigCommand(flags, io)),
   );
-  config.command('schema').description('print the JSON Schema of rearguard.yml').action(() => setExit(printSchemaCommand(io)));
+  config.command('schema').description('print the JSON Schema of rearguard.yml').action(async () => setExit((await commands.config()).printSchemaCommand(io)));
   return program;
 }

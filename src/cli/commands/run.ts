@@ -9,7 +9,6 @@ import { renderPlanText, serializePlan } from '../../plan/render-plan.js';
 import { createPlainRenderer, type Output } from '../../report/render-plain.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import type { RunObserver } from '../../engine/observer.js';
-import { createListrRenderer } from '../../report/render-listr.js';
 import { resolveRunOptions, type CommonFlags, type Terminal } from '../options.js';
 
 /** Everything a command needs from the process, passed in so commands stay testable. */
@@ -37,9 +36,10 @@ export async function runCommand(command: CommandName, flags: CommonFlags, io: C
     return 0;
   }
   const chalk = new Chalk({ level: config.options.color ? 1 : 0 });
+  // listr2 loads only for a terminal.
   const renderer: RunObserver & { done?: () => Promise<void> } =
     config.options.interactive && !config.options.quiet
-      ? createListrRenderer(io.output, chalk, plan, { verbose: config.options.verbose })
+      ? (await import('../../report/render-listr.js')).createListrRenderer(io.output, chalk, plan, { verbose: config.options.verbose })
       : createPlainRenderer(io.output, chalk, { quiet: config.options.quiet, verbose: config.options.verbose });
   const report = await executeRun(config, plan, { observers: [renderer], signal: io.signal });
   await renderer.done?.();
