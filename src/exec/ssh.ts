@@ -1,5 +1,5 @@
 // The SSH side of Exec: one SshHost per configured host, control sockets in a private folder, closed at run end.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedHost } from '../config/types.js';
@@ -26,17 +26,51 @@ export interface SshExec {
 /** unix socket paths are limited to 108 bytes; ssh adds a 17-byte suffix while it creates one. */
 const MAX_CONTROL_DIR = 80;
 
-/** Makes the private (0700) folder of the run's control sockets: in state_dir, or the temp dir when too long. */
+/**
+ * Makes the private (0700) folder of the run's control sockets: in state_dir, or the temp dir when
+ * too long. Its name carries our pid, so folders of runs that were killed (SIGKILL leaves them
+ * behind) are recognised and removed here.
+ */
 export function makeControlDir(stateDir: string): string {
   mkdirSync(stateDir, { recursive: true });
-  let dir = mkdtempSync(path.join(stateDir, 'ssh-'));
+  removeDeadControlDirs(stateDir);
+  let dir = mkdtempSync(path.join(stateDir, `ssh-${process.pid}-`));
   if (dir.length > MAX_CONTROL_DIR) {
     rmSync(dir, { recursive: true, force: true });
-    dir = mkdtempSync(path.join(os.tmpdir(), 'rearguard-ssh-'));
+    removeDeadControlDirs(os.tmpdir(), 'rearguard-ssh-');
+    dir = mkdtempSync(path.join(os.tmpdir(), `rearguard-ssh-${process.pid}-`));
   }
   // mkdtemp already creates 0700; say it anyway, the sockets are as good as a login.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/** Removes `<prefix><pid>-*` folders in `dir` whose process no longer exists. */
+export function removeDeadControlDirs(dir: string, prefix = 'ssh-'): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || processExists(pid)) continue;
+    rmSync(path.join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Creates the SSH side of an Exec. The control folder is made on first use. */
