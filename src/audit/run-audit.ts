@@ -1,11 +1,9 @@
 // runAudit: the read-only audit. Gathers facts, judges them, tells the renderers, returns a rearguard.report/v1.
-import os from 'node:os';
 import type { ResolvedArtifact, ResolvedConfig } from '../config/types.js';
 import { combineObservers, type RunObserver } from '../engine/observer.js';
 import { unitIdentity } from '../engine/unit-identity.js';
 import type { Plan, PlannedUnit } from '../plan/types.js';
-import { writeJsonReport } from '../report/json.js';
-import { writeJunit } from '../report/junit.js';
+import { assembleReport, writeReportFiles } from '../report/assemble.js';
 import type { ArtifactResult, CheckResult, RunReport, StageResult, UnitResult } from '../report/types.js';
 import { makeRunId } from '../state/run-dir.js';
 import { judgeArtifact } from './artifact-findings.js';
@@ -106,33 +104,19 @@ export async function runAudit(config: ResolvedConfig, plan: Plan, outputs: Audi
   }
   const planned = plan.stages.reduce((n, stage) => n + stage.units.length, 0);
   const decision = decideAuditVerdict({ findings, stages, planned, maxFailureRatio: config.gate.maxFailureRatio });
-  const finished = new Date();
-  const report: RunReport = {
-    schema: 'rearguard.report/v1',
-    run_id: runId,
+  const report = assembleReport({
+    runId,
     command: 'audit',
-    config: config.file,
-    host: os.hostname(),
-    started_at: started.toISOString(),
-    finished_at: finished.toISOString(),
-    duration_ms: finished.getTime() - started.getTime(),
-    exit_code: decision.exitCode,
-    verdict: decision.verdict,
+    configFile: config.file,
+    started,
+    decision,
     reason: decision.reason,
     warnings: [],
     notes,
     preflight: findings,
     stages,
-    counts: decision.counts,
-    failure_ratio: Number(decision.failureRatio.toFixed(4)),
-  };
-  for (const [file, write] of [
-    [outputs.jsonPath, writeJsonReport],
-    [outputs.junitPath, writeJunit],
-  ] as const) {
-    if (!file) continue;
-    await write(file, report).catch((error: Error) => observer.warning(`could not write ${file}: ${error.message}`));
-  }
+  });
+  await writeReportFiles(report, { json: outputs.jsonPath, junit: outputs.junitPath }, (message) => observer.warning(message));
   observer.runFinished(report);
   return report;
 }

@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { createExec } from '../exec/index.js';
 import type { Plan } from '../plan/types.js';
 import { writeJsonReport } from '../report/json.js';
-import { writeJunit } from '../report/junit.js';
+import { assembleReport, writeReportFiles } from '../report/assemble.js';
 import { publishMetrics } from '../report/metrics.js';
 import { sendNotifications } from '../report/notify.js';
 import type { CheckResult, RunReport, StageResult, UnitResult } from '../report/types.js';
@@ -141,26 +141,18 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   };
   const build = (warnings: string[]): RunReport => {
     const decision = decideVerdict({ ...gateInput, warnings });
-    const finished = new Date();
-    return {
-      schema: 'rearguard.report/v1',
-      run_id: runId,
+    return assembleReport({
+      runId,
       command: plan.command,
-      config: config.file,
-      host: os.hostname(),
-      started_at: started.toISOString(),
-      finished_at: finished.toISOString(),
-      duration_ms: finished.getTime() - started.getTime(),
-      exit_code: decision.exitCode,
-      verdict: decision.verdict,
+      configFile: config.file,
+      started,
+      decision,
       reason: redactor.redact(decision.reason),
       warnings: warnings.map((w) => redactor.redact(w)),
       notes,
       preflight,
       stages,
-      counts: decision.counts,
-      failure_ratio: Number(decision.failureRatio.toFixed(4)),
-    };
+    });
   };
 
   // Metrics go out first: a failed push is itself a warning that the final report must show.
@@ -171,13 +163,11 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   for (const warning of deliveryWarnings) observer.warning(warning);
   if (deliveryWarnings.length > 0) report = build([...historyWarnings, ...metricWarnings, ...deliveryWarnings]);
 
-  for (const [file, write] of [
-    [config.options.jsonPath ?? config.report.json, writeJsonReport],
-    [config.options.junitPath ?? config.report.junit, writeJunit],
-  ] as const) {
-    if (!file) continue;
-    await write(file, report).catch((error: Error) => observer.warning(`could not write ${file}: ${error.message}`));
-  }
+  await writeReportFiles(
+    report,
+    { json: config.options.jsonPath ?? config.report.json, junit: config.options.junitPath ?? config.report.junit },
+    (message) => observer.warning(message),
+  );
   // Every run keeps its own report beside its logs; `audit` reads the last runs' verdicts from there.
   await writeJsonReport(path.join(config.stateDir, 'runs', runId, 'report.json'), report).catch((error: Error) =>
     observer.warning(`could not keep the report in state_dir/runs/${runId}: ${error.message}`),

@@ -1,0 +1,60 @@
+// Builds a rearguard.report/v1 from a gate decision and writes the report files a run asked for.
+import os from 'node:os';
+import type { CommandName } from '../config/types.js';
+import type { GateDecision } from '../engine/verdict.js';
+import { writeJsonReport } from './json.js';
+import { writeJunit } from './junit.js';
+import type { CheckResult, RunReport, StageResult } from './types.js';
+
+/** What a report is made of; texts are already redacted. */
+export interface ReportParts {
+  runId: string;
+  command: CommandName;
+  configFile: string;
+  started: Date;
+  decision: GateDecision;
+  reason: string;
+  warnings: string[];
+  notes: string[];
+  preflight: CheckResult[];
+  stages: StageResult[];
+}
+
+/** The JSON report of a finished run (finished now). */
+export function assembleReport(parts: ReportParts): RunReport {
+  const finished = new Date();
+  return {
+    schema: 'rearguard.report/v1',
+    run_id: parts.runId,
+    command: parts.command,
+    config: parts.configFile,
+    host: os.hostname(),
+    started_at: parts.started.toISOString(),
+    finished_at: finished.toISOString(),
+    duration_ms: finished.getTime() - parts.started.getTime(),
+    exit_code: parts.decision.exitCode,
+    verdict: parts.decision.verdict,
+    reason: parts.reason,
+    warnings: parts.warnings,
+    notes: parts.notes,
+    preflight: parts.preflight,
+    stages: parts.stages,
+    counts: parts.decision.counts,
+    failure_ratio: Number(parts.decision.failureRatio.toFixed(4)),
+  };
+}
+
+/** Writes the JSON report and JUnit XML where asked; a write that fails is reported, never thrown. */
+export async function writeReportFiles(
+  report: RunReport,
+  files: { json?: string | undefined; junit?: string | undefined },
+  onError: (message: string) => void,
+): Promise<void> {
+  for (const [file, write] of [
+    [files.json, writeJsonReport],
+    [files.junit, writeJunit],
+  ] as const) {
+    if (!file) continue;
+    await write(file, report).catch((error: Error) => onError(`could not write ${file}: ${error.message}`));
+  }
+}
