@@ -46,6 +46,10 @@ ${hostYaml(sshd, 'nas')}preflight:
     host: nas
 stages:
   - name: restic
+    # One at a time: this test is about where the commands run; concurrent units are covered by
+    # the local systemd and SSH tests, and under heavy load the daemonless systemctl once failed a
+    # start while another ran on the same root.
+    concurrency: 1
     units:
       - systemd: { match: "restic-backup-*.service" }
         host: nas
@@ -54,7 +58,7 @@ stages:
           - path: out/restic-backup-*.txt
 `);
     const { exitCode, verdictLine, stdout } = await runCli(['orchestrate', '--json', 'r.json'], { cwd: ws.dir });
-    expect(verdictLine).toMatch(/^verdict: ok/);
+    expect(verdictLine, stdout).toMatch(/^verdict: ok/);
     expect(exitCode).toBe(0);
     const report = await ws.readJson('r.json');
     expect(report.preflight[0]).toMatchObject({ id: 'idle', status: 'ok', message: 'prune.service is not running on nas' });
