@@ -28,6 +28,8 @@ export interface UnitRunContext {
   /** Set with --verbose: receives the unit's output line by line. */
   onOutput?: (line: string) => void;
   onCheck(pattern: string, result: CheckResult): void;
+  /** A problem around the backup itself (a corrupt history set aside): it makes the run at least partial. */
+  onWarning(message: string): void;
 }
 
 const LOG_TAIL_LINES = 20;
@@ -102,13 +104,15 @@ export async function runUnit(unit: PlannedUnit, ctx: UnitRunContext): Promise<U
     if (result.status === 'ok' && facts.file && facts.bytes !== undefined && !ctx.signal.aborted) {
       const last = (await history.read(1).catch(() => []))[0];
       if (!last || last.file !== facts.file || last.bytes !== facts.bytes || last.sha256 !== facts.sha256) {
-        await appendHistory(ctx.config.stateDir, unit.name, artifact.pattern, {
+        const { setAside } = await appendHistory(ctx.config.stateDir, unit.name, artifact.pattern, {
           at: new Date().toISOString(),
           run_id: ctx.runId,
           bytes: facts.bytes,
           ...(facts.sha256 && { sha256: facts.sha256 }),
           file: facts.file,
         });
+        // A corrupt history is renamed aside, never overwritten.
+        if (setAside) ctx.onWarning(`size history was corrupt and is kept aside as ${setAside}; the size baseline starts again`);
       }
     }
   }

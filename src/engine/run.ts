@@ -10,7 +10,6 @@ import { assembleReport, writeReportFiles } from '../report/assemble.js';
 import { publishMetrics } from '../report/metrics.js';
 import { sendNotifications } from '../report/notify.js';
 import type { CheckResult, RunReport, StageResult, UnitResult } from '../report/types.js';
-import { listSetAsideHistory } from '../state/history.js';
 import { LockHeldError } from '../errors.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import { createRunDir, makeRunId } from '../state/run-dir.js';
@@ -46,6 +45,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   let preflight: CheckResult[] = [];
   const stages: StageResult[] = [];
   let internalError: string | undefined;
+  const historyWarnings: string[] = [];
   try {
     lock = await acquireLock({
       stateDir: config.stateDir,
@@ -106,6 +106,10 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
               onStart: (attempt) => observer.unitStarted(unit, attempt),
               ...(config.options.verbose && { onOutput: (line: string) => observer.unitOutput(unit, line) }),
               onCheck: (pattern, check) => observer.checkFinished(unit, pattern, check),
+              onWarning: (message) => {
+                historyWarnings.push(message);
+                observer.warning(message);
+              },
             });
             observer.unitFinished(unit, result);
             return result;
@@ -124,11 +128,6 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   } finally {
     await exec.close().catch(() => undefined);
   }
-  // History files found corrupt during this run were set aside (renamed), never overwritten: a warning.
-  const historyWarnings = (await listSetAsideHistory(config.stateDir).catch(() => []))
-    .filter((aside) => aside.at.getTime() >= Math.floor(started.getTime() / 1000) * 1000)
-    .map((aside) => `size history was corrupt and is kept aside as ${aside.file}; the size baseline starts again`);
-  for (const warning of historyWarnings) observer.warning(warning);
 
   const planned = plan.stages.reduce((n, stage) => n + stage.units.length, 0);
   const gateInput = {
