@@ -1,0 +1,67 @@
+// The code of a hash worker thread, kept as a string and started with `new Worker(source, { eval: true })`.
+//
+// Why a string and not a worker file: the build (tsc) only emits .ts sources into dist/, the tests run the .ts
+// sources, where a worker thread on Node 20 cannot load a .ts file, and a CLI bundled into one file has no
+// worker file beside it at all. An eval'd CommonJS string needs no path and runs the same in all three.
+// It is plain JavaScript on purpose: only node: built-ins, nothing the compiler would have to rewrite.
+
+/** JavaScript run in each hash worker: answers `{ id, file, start, length, bufferBytes }` with a digest or an error. */
+export const HASH_WORKER_SOURCE = String.raw`'use strict';
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+
+// One buffer per worker, reused for every read of every job: no garbage per chunk.
+let buffer = null;
+
+function kindOf(info) {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+function hashJob(job) {
+  if (buffer === null || buffer.length !== job.bufferBytes) buffer = Buffer.allocUnsafeSlow(job.bufferBytes);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); it changes nothing for files.
+  const fd = fs.openSync(job.file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const info = fs.fstatSync(fd);
+    if (!info.isFile()) {
+      const error = new Error('found ' + kindOf(info));
+      error.code = info.isDirectory() ? 'EISDIR' : 'EINVAL';
+      error.syscall = 'fstat';
+      throw error;
+    }
+    const hash = createHash('sha256');
+    let position = job.start;
+    let left = job.length; // -1: to the end of the file as it is when the read reaches it
+    let bytes = 0;
+    for (;;) {
+      const want = left < 0 ? buffer.length : Math.min(buffer.length, left);
+      if (want === 0) break;
+      const n = fs.readSync(fd, buffer, 0, want, position);
+      if (n === 0) break;
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      position += n;
+      bytes += n;
+      if (left > 0) left -= n;
+    }
+    return { id: job.id, sha256: hash.digest('hex'), bytes };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+parentPort.on('message', (job) => {
+  let answer;
+  try {
+    answer = hashJob(job);
+  } catch (error) {
+    answer = { id: job.id, error: { code: error && error.code, syscall: error && error.syscall, message: String(error && error.message) } };
+  }
+  parentPort.postMessage(answer);
+});
+`;
