@@ -1,6 +1,6 @@
 // JUnit XML: one testsuite per stage plus pre-flight; one testcase per unit and per check.
 import junitModule, { type Builder, type TestSuite } from 'junit-report-builder';
-import { writeFileAtomic } from '../state/atomic.js';
+import { writeReportText } from './json.js';
 import type { CheckResult, RunReport, UnitResult } from './types.js';
 
 // The package is CommonJS whose module.exports is the builder; its typings describe an ES default export.
@@ -47,7 +47,7 @@ export function renderJunit(report: RunReport): string {
   return builder.build();
 }
 
-/** Writes the JUnit XML to `file` atomically. */
+/** Writes the JUnit XML to `file` atomically ("-": stdout). */
 export async function writeJunit(file: string, report: RunReport): Promise<void> {
-  await writeFileAtomic(file, renderJunit(report));
+  await writeReportText(file, renderJunit(report));
 }
