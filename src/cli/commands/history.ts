@@ -1,6 +1,7 @@
 // rearguard history [unit]: the verified sizes of each artifact and the baseline the size check uses.
 import path from 'node:path';
-import { describeBytes, describeRange } from '../../../checks/size.js';
+import { describeRange } from '../../../checks/size.js';
+import { describeBytes } from '../../util/size.js';
 import { buildHistoryViews, type HistoryView } from '../../audit/history-view.js';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../state/atomic.js';
