@@ -3,8 +3,17 @@ import { existsSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { ConfigError, LockHeldError, UsageError } from '../errors.js';
 import { chooseConfigFile } from '../config/resolve.js';
+import { LeftoverProcessesError } from '../state/live-processes.js';
 import type { Output } from '../report/render-plain.js';
 import { buildProgram } from './program.js';
+
+/**
+ * Signals that stop a run the orderly way (nothing new starts, running units are terminated, the
+ * report and metrics are written, the lock is released, exit 2). SIGHUP is how a run ends when the
+ * terminal or SSH session that started it closes; SIGQUIT is Ctrl-\\. Node's default for both is
+ * to die on the spot, leaving no report, the lock behind and the units running.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 const stdout: Output = {
   out: (line) => void process.stdout.write(`${line}\n`),
@@ -27,8 +36,7 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
       process.exit(2);
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let code = 0;
   try {
     const program = buildProgram(
@@ -50,8 +58,7 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
   } catch (error) {
     return reportError(error, output);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }
 
@@ -68,6 +75,11 @@ function reportError(error: unknown, output: Output): number {
   if (error instanceof LockHeldError) {
     output.err(error.message);
     output.out('verdict: critical (exit 2): another run holds the lock; nothing was run and no report or metric was written');
+    return 2;
+  }
+  if (error instanceof LeftoverProcessesError) {
+    output.err(error.message);
+    output.out(`verdict: critical (exit 2): processes of the killed run ${error.runId} still run; nothing was started`);
     return 2;
   }
   if (error instanceof UsageError) {

@@ -1,6 +1,7 @@
 // Runs one ssh client process: output to a file descriptor, stdin under our control, timeout and abort that reach the remote side.
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
+import { onAbort } from './abort-hub.js';
 import { groupAlive, terminateGroup } from './process-group.js';
 
 /** One ssh invocation. */
@@ -88,14 +89,13 @@ export async function runSshProcess(spec: SshProcessSpec): Promise<SshProcessRes
     timedOut = true;
     stop();
   }, spec.timeoutMs);
-  const onAbort = (): void => {
+  const unsubscribe = onAbort(spec.signal, () => {
     aborted = true;
     stop();
-  };
-  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  });
   const result = await done;
   clearTimeout(timer);
-  spec.signal?.removeEventListener('abort', onAbort);
+  unsubscribe();
   if (stopping) await stopping;
   if (!stdin.destroyed) stdin.destroy();
   // ssh may end before the data did (remote error): release the source too.
