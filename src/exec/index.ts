@@ -1,10 +1,12 @@
-// The Exec a run uses: local processes, and SSH to configured hosts.
+// The Exec a run uses: local processes (contained, recorded, output capped), and SSH to configured hosts.
 import type { ResolvedHost } from '../config/types.js';
-import { runLocal } from './local.js';
+import { closeLiveDir } from '../state/live-processes.js';
+import { createContainment, type Containment, type ContainmentInfo } from './containment.js';
+import { createLocalRunner, type LocalRunner } from './local.js';
 import { createSshExec } from './ssh.js';
 import type { Exec } from './types.js';
 
-/** Options of the SSH side (control sockets live in a private folder of state_dir). */
+/** Options of the SSH side (control sockets live in a private folder of state_dir) and of containment. */
 export interface ExecOptions {
   hosts: Record<string, ResolvedHost>;
   stateDir: string;
@@ -12,14 +14,39 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** First delay between connection retries (default 1s). */
   retryBaseMs?: number;
+  /** The run folder (state_dir/runs/<run-id>): live processes are recorded in its `live/` while they run. */
+  runDir?: string;
+  /** false: process groups only, no cgroups (default true: a cgroup per process where the kernel allows). */
+  cgroups?: boolean;
+}
+
+/** The Exec of one run, with what its containment is and a close() for the end of the run. */
+export interface RunExec extends Exec {
+  /** The containment in use (decided on first use; `plan` uses describeContainment instead). */
+  containment(): ContainmentInfo;
+  close(): Promise<void>;
 }
 
 /** Builds the Exec of one run. Call `close()` when the run ends. */
-export function createExec(options: ExecOptions): Exec & { close(): Promise<void> } {
+export function createExec(options: ExecOptions): RunExec {
   const ssh = createSshExec(options);
+  let containment: Containment | undefined;
+  let local: LocalRunner | undefined;
+  const setUp = (): { containment: Containment; local: LocalRunner } => {
+    containment ??= createContainment({ ...(options.cgroups !== undefined && { cgroups: options.cgroups }), name: `rearguard-${process.pid}` });
+    local ??= createLocalRunner({ containment, ...(options.runDir && { runDir: options.runDir }) });
+    return { containment, local };
+  };
   return {
-    run: runLocal,
+    run: (spec) => setUp().local(spec),
     runRemote: (host, spec) => ssh.runRemote(host, spec),
-    close: () => ssh.close(),
+    containment: () => setUp().containment.info,
+    async close() {
+      await ssh.close();
+      containment?.close();
+      if (options.runDir) closeLiveDir(options.runDir);
+    },
   };
 }
+
+export { describeContainment, type ContainmentInfo } from './containment.js';

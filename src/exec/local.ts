@@ -1,102 +1,159 @@
-// Runs a local process in its own process group, output to a file, with timeout, kill grace and abort.
-import { closeSync, openSync, readSync, fstatSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+// Runs a local process contained (cgroup or process group, parent-death signal), output through a capped pipe, with timeout, kill grace and abort.
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa, type Options } from 'execa';
-import { groupAlive, signalGroup, terminateGroup } from './process-group.js';
+import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
+import { onAbort } from './abort-hub.js';
+import { createContainment, type Containment } from './containment.js';
+import { openOutputSink } from './output-sink.js';
 import type { ProcessResult, ProcessSpec } from './types.js';
 
 const DEFAULT_CAPTURE = 64 * 1024;
+/** How long output may still arrive after the program and its leftovers are gone. */
+const DRAIN_MS = 1_000;
 
-/**
- * Runs `spec` locally. stdout/stderr go straight to a file descriptor (never a pipe), so a
- * grandchild that keeps them open cannot hang the run; after the process exits, anything left
- * in its process group is terminated.
- */
-export async function runLocal(spec: ProcessSpec): Promise<ProcessResult> {
-  const started = Date.now();
-  const [file, ...args] = spec.argv;
-  if (!file) throw new Error('runLocal: empty argv');
-  let captureDir: string | undefined;
-  let outputPath = spec.logFile;
-  if (!outputPath) {
-    captureDir = mkdtempSync(path.join(os.tmpdir(), 'rearguard-out-'));
-    outputPath = path.join(captureDir, 'output');
-  }
-  const fd = openSync(outputPath, 'a+', 0o600);
-  let timedOut = false;
-  let aborted = spec.signal?.aborted ?? false;
-  let pgid: number | undefined;
-  let killing: Promise<void> | undefined;
-  const killAll = (): void => {
-    if (pgid !== undefined && !killing) killing = terminateGroup(pgid, spec.killGraceMs);
-  };
-  const onAbort = (): void => {
-    aborted = true;
-    killAll();
-  };
-
-  try {
-    if (aborted) return finish({ exitCode: null, timedOut, aborted, startError: 'not started: the run was aborted' });
-    // execa's types list only descriptors 1-9, but any open descriptor is handed to spawn
-    // unchanged at runtime. A file descriptor instead of a pipe is the point: a grandchild
-    // holding stdout open cannot keep the run waiting for end-of-stream.
-    const sink = fd as unknown as 'inherit';
-    const options: Options = {
-      cwd: spec.cwd,
-      env: spec.env ?? {},
-      extendEnv: false,
-      detached: true,
-      stdout: sink,
-      stderr: sink,
-      reject: false,
-      ...(spec.inputStream ? { stdin: spec.inputStream } : spec.input === undefined ? { stdin: 'ignore' } : { input: spec.input }),
-    };
-    const child = execa(file, args, options);
-    pgid = child.pid;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killAll();
-    }, spec.timeoutMs);
-    spec.signal?.addEventListener('abort', onAbort, { once: true });
-    const result = await child;
-    clearTimeout(timer);
-    spec.signal?.removeEventListener('abort', onAbort);
-    if (killing) await killing;
-    let leftovers = false;
-    if (pgid !== undefined && groupAlive(pgid)) {
-      leftovers = true;
-      await terminateGroup(pgid, Math.min(spec.killGraceMs, 5_000));
-    }
-    const startError =
-      result.exitCode === undefined && result.signal === undefined
-        ? `could not start ${file}: ${result.code === 'ENOENT' ? 'program not found' : (result.shortMessage ?? result.message)}`
-        : undefined;
-    return finish({
-      exitCode: result.exitCode ?? null,
-      ...(result.signal && { signal: result.signal }),
-      timedOut,
-      aborted,
-      leftovers,
-      ...(startError && { startError }),
-    });
-  } finally {
-    closeSync(fd);
-    if (pgid !== undefined && groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
-    if (captureDir) rmSync(captureDir, { recursive: true, force: true });
-  }
-
-  function finish(partial: Omit<ProcessResult, 'durationMs' | 'output' | 'leftovers'> & { leftovers?: boolean }): ProcessResult {
-    const output = spec.logFile ? '' : readTail(fd, spec.maxCaptureBytes ?? DEFAULT_CAPTURE);
-    return { leftovers: false, ...partial, durationMs: Date.now() - started, output };
-  }
+/** What every local process of a run shares. */
+export interface LocalRunnerOptions {
+  containment: Containment;
+  /** The run folder: each live process is recorded in `<runDir>/live/` while it runs. */
+  runDir?: string;
 }
 
-/** Reads the last `maxBytes` of an open file. */
-function readTail(fd: number, maxBytes: number): string {
-  const size = fstatSync(fd).size;
-  const length = Math.min(size, maxBytes);
-  const buffer = Buffer.alloc(length);
-  readSync(fd, buffer, 0, length, size - length);
-  return buffer.toString('utf8');
+/** Starts local processes for one run. */
+export type LocalRunner = (spec: ProcessSpec) => Promise<ProcessResult>;
+
+/**
+ * Makes the runner of a run. Each process gets its own box (a cgroup where the kernel allows,
+ * always its own process group) and a parent-death signal; its output reaches the log through a
+ * pipe that rearguard reads, so the log can be capped, and the run never waits for the end of
+ * that pipe once the program has exited: a process that escaped still holding it cannot hang the
+ * run. After the program exits, anything left in its box is terminated.
+ */
+export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
+  let seq = 0;
+  return async (spec) => {
+    const started = Date.now();
+    const [file, ...args] = spec.argv;
+    if (!file) throw new Error('runLocal: empty argv');
+    const base = { timedOut: false, aborted: spec.signal?.aborted ?? false, leftovers: false, durationMs: 0, output: '' };
+    if (base.aborted) return { ...base, exitCode: null, startError: 'not started: the run was aborted' };
+    // Resolved here, as execvp would, so a missing program is reported as such and not as the
+    // parent-death wrapper's failure to exec it.
+    const program = resolveProgram(file, spec.env?.PATH ?? '/usr/local/bin:/usr/bin:/bin', spec.cwd);
+    if (!program) return { ...base, exitCode: null, startError: `could not start ${file}: program not found` };
+
+    const sink = await openOutputSink({ ...(spec.logFile && { logFile: spec.logFile }), ...(spec.logMax !== undefined && { logMax: spec.logMax }), captureMax: spec.maxCaptureBytes ?? DEFAULT_CAPTURE });
+    seq += 1;
+    const id = `${process.pid}-${seq}`;
+    const label = spec.label ?? path.basename(file);
+    const box = options.containment.open(label);
+    let timedOut = false;
+    let aborted = false;
+    let killing: Promise<void> | undefined;
+    const killAll = (): void => {
+      killing ??= box.terminate(spec.killGraceMs);
+    };
+    let recorded = false;
+    try {
+      // execa's types list only descriptors 1-9, but any open descriptor is handed to spawn unchanged.
+      const out = sink.fd as unknown as 'inherit';
+      const execaOptions: Options = {
+        cwd: spec.cwd,
+        env: spec.env ?? {},
+        extendEnv: false,
+        detached: true,
+        stdout: out,
+        stderr: out,
+        reject: false,
+        ...(spec.inputStream ? { stdin: spec.inputStream } : spec.input === undefined ? { stdin: 'ignore' } : { input: spec.input }),
+      };
+      const [command, ...commandArgs] = options.containment.wrap([program, ...args]);
+      const child = box.spawn(() => execa(command!, commandArgs, execaOptions));
+      if (child.pid !== undefined) {
+        if (options.runDir) {
+          recordLive(options.runDir, {
+            id,
+            label,
+            program: file,
+            pid: child.pid,
+            ...(processStartTime(child.pid) !== undefined && { pid_start: processStartTime(child.pid)! }),
+            pgid: child.pid,
+            ...(box.cgroup && { cgroup: box.cgroup }),
+            kill_grace_ms: spec.killGraceMs,
+            started_at: new Date(started).toISOString(),
+          });
+          recorded = true;
+        }
+      }
+      sink.closeWriteEnd();
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killAll();
+      }, spec.timeoutMs);
+      const unsubscribe = onAbort(spec.signal, () => {
+        aborted = true;
+        killAll();
+      });
+      const result = await child;
+      clearTimeout(timer);
+      unsubscribe();
+      if (killing) await killing;
+      let leftovers = false;
+      if (box.alive()) {
+        leftovers = true;
+        await box.terminate(Math.min(spec.killGraceMs, 5_000));
+      }
+      const summary = await sink.finish(DRAIN_MS);
+      const startError =
+        result.exitCode === undefined && result.signal === undefined
+          ? `could not start ${file}: ${result.code === 'ENOENT' ? 'program not found' : (result.shortMessage ?? result.message)}`
+          : undefined;
+      return {
+        exitCode: result.exitCode ?? null,
+        ...(result.signal && { signal: result.signal }),
+        timedOut,
+        aborted,
+        leftovers,
+        ...(startError && { startError }),
+        durationMs: Date.now() - started,
+        output: spec.logFile ? '' : summary.captured,
+        ...(summary.truncated && { logTruncated: { bytes: summary.bytes, droppedBytes: summary.droppedBytes } }),
+      };
+    } finally {
+      if (box.alive()) box.kill();
+      sink.closeWriteEnd();
+      box.release();
+      if (recorded && options.runDir && !box.alive()) forgetLive(options.runDir, id);
+    }
+  };
+}
+
+let defaultRunner: LocalRunner | undefined;
+
+/** Runs `spec` with containment of its own (no run folder); for callers outside a run. */
+export function runLocal(spec: ProcessSpec): Promise<ProcessResult> {
+  defaultRunner ??= createLocalRunner({ containment: createContainment() });
+  return defaultRunner(spec);
+}
+
+/** The path execvp would run for `file`, or undefined when there is none. */
+export function resolveProgram(file: string, searchPath: string, cwd = process.cwd()): string | undefined {
+  if (file.includes('/')) {
+    const full = path.resolve(cwd, file);
+    return isExecutable(full) ? full : undefined;
+  }
+  for (const dir of searchPath.split(':')) {
+    const candidate = path.join(path.resolve(cwd, dir || '.'), file);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -12,6 +12,10 @@ export interface ProcessSpec {
   signal?: AbortSignal;
   /** Append stdout and stderr here; otherwise they are captured and returned. */
   logFile?: string;
+  /** Cap of what this process adds to logFile (head and tail kept). Default 64 MiB (DEFAULT_LOG_MAX). */
+  logMax?: number;
+  /** What the process is for (the unit's name): names its cgroup and its live record. Default: the program's name. */
+  label?: string;
   /** Bytes of captured output kept (the end is kept). Default 64 KiB. */
   maxCaptureBytes?: number;
   /** Text written to the process's stdin; stdin is empty otherwise. */
@@ -31,8 +35,10 @@ export interface ProcessResult {
   output: string;
   /** Set when the program could not be started at all (e.g. not found). */
   startError?: string;
-  /** Background processes the unit left behind in its process group, terminated after it exited. */
+  /** Background processes the unit left behind (in its process group or cgroup), terminated after it exited. */
   leftovers: boolean;
+  /** Set when output went past logMax: the middle of the log was replaced by one line. */
+  logTruncated?: { bytes: number; droppedBytes: number };
 }
 
 /** True when the process ran and exited 0 in time. */

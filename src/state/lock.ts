@@ -1,9 +1,10 @@
 // The run lock: one run per state dir; a dead holder's lock is recovered, a planted symlink is refused.
-import { constants, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { lstat, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LockHeldError, type LockHolder } from '../errors.js';
+import { findLeftovers, LeftoverProcessesError, processStartTime, stopLeftovers, type StopOutcome } from './live-processes.js';
 
 /** A held lock; release it on every path. */
 export interface Lock {
@@ -11,7 +12,12 @@ export interface Lock {
   release(): Promise<void>;
   /** Set when a stale lock of a dead run was taken over. */
   recovered?: LockHolder;
+  /** What was done about processes the dead run left running (only when there were any). */
+  leftovers?: StopOutcome;
 }
+
+/** What to do when a dead run's processes still run: stop them (default) or refuse to start. */
+export type LeftoverPolicy = 'stop' | 'refuse';
 
 /** Options for taking the lock. */
 export interface AcquireOptions {
@@ -21,7 +27,11 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /** Called once when the lock is held by another run and we start waiting for it. */
   onWait?: (holder: LockHolder | undefined) => void;
+  /** Processes a dead holder left running: stopped before the lock is taken over (default), or LeftoverProcessesError. */
+  leftovers?: LeftoverPolicy;
 }
+
+const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
 
 const LOCK_NAME = 'rearguard.lock';
 
@@ -32,13 +42,24 @@ export async function acquireLock(options: AcquireOptions): Promise<Lock> {
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + options.waitMs;
   let recovered: LockHolder | undefined;
+  let leftovers: StopOutcome | undefined;
   let waiting = false;
   for (;;) {
     const created = await tryCreate(lockPath, holder);
-    if (created) return makeLock(lockPath, recovered);
+    if (created) return makeLock(lockPath, recovered, leftovers);
     const current = await readHolder(lockPath);
     if (current.holder && isStale(current.holder)) {
       recovered = current.holder;
+      // The dead run's backups may still be running (rearguard was SIGKILLed mid-unit): they must
+      // be gone before this run can start the same backups beside them. The stale lock stays in
+      // place until then, so a refusal leaves the state exactly as it was found.
+      const deadRunDir = RUN_ID.test(current.holder.run_id ?? '') ? path.join(options.stateDir, 'runs', current.holder.run_id) : undefined;
+      if (deadRunDir) {
+        const found = findLeftovers(deadRunDir);
+        if (found.length > 0 && options.leftovers === 'refuse') throw new LeftoverProcessesError(current.holder.run_id, found);
+        const outcome = await stopLeftovers(deadRunDir);
+        if (outcome.stopped.length > 0) leftovers = outcome;
+      }
       // Remove only if it is still the same stale lock (another run may have recovered it first).
       const again = await readHolder(lockPath);
       if (again.raw === current.raw) await unlink(lockPath).catch(() => undefined);
@@ -97,21 +118,12 @@ function isStale(holder: LockHolder & { pid_start?: string }): boolean {
   return holder.pid_start !== undefined && start !== undefined && start !== holder.pid_start;
 }
 
-/** The kernel's start time of a process (Linux), to tell a reused pid from the original. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function makeLock(lockPath: string, recovered: LockHolder | undefined): Lock {
+function makeLock(lockPath: string, recovered: LockHolder | undefined, leftovers: StopOutcome | undefined): Lock {
   let released = false;
   return {
     path: lockPath,
     ...(recovered && { recovered }),
+    ...(leftovers && { leftovers }),
     async release() {
       if (released) return;
       released = true;

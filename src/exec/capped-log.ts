@@ -1,0 +1,162 @@
+// A unit log with a size cap: the head and the tail are kept, the middle becomes one line saying how much was dropped.
+import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+
+/** Default `log_max`: 64 MiB per program run. */
+export const DEFAULT_LOG_MAX = 64 * 1024 * 1024;
+/** The smallest cap honoured; below it a log could not hold a useful head and tail. */
+export const MIN_LOG_MAX = 4 * 1024;
+
+/** What a capped log received and kept. */
+export interface LogSummary {
+  /** Bytes the program wrote. */
+  bytes: number;
+  /** Bytes replaced by the marker line (0 when nothing was dropped). */
+  droppedBytes: number;
+  truncated: boolean;
+}
+
+/**
+ * Appends a program's output to `file`, keeping at most `logMax` bytes of it on disk at the end
+ * (twice that at most while it runs). The first half goes to the log as it comes; past the cap,
+ * output rolls through two tail segments beside the log, each half the cap, so the newest half
+ * is always on disk without holding it in memory. `finish()` cuts the log back to its head, writes
+ * the marker line and the kept tail, and removes the segments.
+ */
+export class CappedLog {
+  private main: FileHandle | undefined;
+  private startSize = 0;
+  private written = 0;
+  private total = 0;
+  private segments: { path: string; handle: FileHandle; size: number }[] = [];
+  private segmentSeq = 0;
+  private readonly headMax: number;
+  private readonly tailMax: number;
+
+  private constructor(
+    private readonly file: string,
+    private readonly logMax: number,
+  ) {
+    this.tailMax = Math.floor(logMax / 2);
+    this.headMax = logMax - this.tailMax;
+  }
+
+  /** Opens (appending to) `file`; earlier content, such as rearguard's own notes and earlier attempts, stays. */
+  static async open(file: string, logMax = DEFAULT_LOG_MAX): Promise<CappedLog> {
+    const log = new CappedLog(file, Math.max(MIN_LOG_MAX, logMax));
+    log.main = await open(file, 'a+', 0o600);
+    log.startSize = (await log.main.stat()).size;
+    return log;
+  }
+
+  /** Appends a chunk; resolves once it is on its way to disk (the caller pauses its source meanwhile). */
+  async write(chunk: Buffer): Promise<void> {
+    this.total += chunk.length;
+    let rest = chunk;
+    if (this.written < this.logMax) {
+      const room = this.logMax - this.written;
+      const part = rest.subarray(0, room);
+      await this.main!.write(part);
+      this.written += part.length;
+      rest = rest.subarray(part.length);
+    }
+    while (rest.length > 0) {
+      let current = this.segments[this.segments.length - 1];
+      if (!current || current.size >= this.tailMax) current = await this.rotate();
+      const part = rest.subarray(0, this.tailMax - current.size);
+      await current.handle.write(part);
+      current.size += part.length;
+      rest = rest.subarray(part.length);
+    }
+  }
+
+  /** Closes the log; when output went past the cap, rewrites it as head, marker line, tail. */
+  async finish(): Promise<LogSummary> {
+    const main = this.main!;
+    let keep: { path: string; handle: FileHandle } | undefined;
+    try {
+      if (this.total <= this.logMax) return { bytes: this.total, droppedBytes: 0, truncated: false };
+      const headEnd = this.startSize + this.headMax;
+      const mainEnd = (await main.stat()).size;
+      const ranges = tailRanges(
+        [{ handle: main, offset: headEnd, length: Math.max(0, mainEnd - headEnd) }, ...this.segments.map((s) => ({ handle: s.handle, offset: 0, length: s.size }))],
+        this.tailMax,
+      );
+      // The part of the tail still inside the log must be set aside before the log is cut back.
+      const fromMain = ranges.filter((r) => r.handle === main);
+      if (fromMain.length > 0) {
+        keep = { path: `${this.file}.tail-keep`, handle: await open(`${this.file}.tail-keep`, 'w+', 0o600) };
+        let at = 0;
+        for (const range of fromMain) at += await copyRange(range, keep.handle, at);
+      }
+      const kept = ranges.reduce((n, r) => n + r.length, 0);
+      await main.truncate(headEnd);
+      const last = Buffer.alloc(1);
+      await main.read(last, 0, 1, headEnd - 1);
+      const dropped = this.total - this.headMax - kept;
+      const marker =
+        `${last[0] === 0x0a ? '' : '\n'}[rearguard ${new Date().toISOString()}] log_max: ${dropped} bytes of output dropped here; ` +
+        `the first ${this.headMax} and the last ${kept} bytes of ${this.total} are kept\n`;
+      await main.write(marker);
+      if (keep) await copyRange({ handle: keep.handle, offset: 0, length: fromMain.reduce((n, r) => n + r.length, 0) }, main);
+      for (const range of ranges.filter((r) => r.handle !== main)) await copyRange(range, main);
+      return { bytes: this.total, droppedBytes: dropped, truncated: true };
+    } finally {
+      await main.close();
+      const extra = keep ? [...this.segments, keep] : this.segments;
+      for (const segment of extra) {
+        await segment.handle.close().catch(() => undefined);
+        await rm(segment.path, { force: true });
+      }
+      this.segments = [];
+    }
+  }
+
+  private async rotate(): Promise<{ path: string; handle: FileHandle; size: number }> {
+    if (this.segments.length === 2) {
+      const oldest = this.segments.shift()!;
+      await oldest.handle.close();
+      await rm(oldest.path, { force: true });
+    }
+    this.segmentSeq += 1;
+    const segmentPath = `${this.file}.tail-${this.segmentSeq}`;
+    const segment = { path: segmentPath, handle: await open(segmentPath, 'w+', 0o600), size: 0 };
+    this.segments.push(segment);
+    return segment;
+  }
+
+}
+
+interface Range {
+  handle: FileHandle;
+  offset: number;
+  length: number;
+}
+
+/** The ranges, in order, that hold the last `max` bytes of the sources taken end to end. */
+export function tailRanges(sources: Range[], max: number): Range[] {
+  const out: Range[] = [];
+  let need = max;
+  for (let i = sources.length - 1; i >= 0 && need > 0; i -= 1) {
+    const source = sources[i]!;
+    const length = Math.min(need, source.length);
+    if (length === 0) continue;
+    out.unshift({ handle: source.handle, offset: source.offset + source.length - length, length });
+    need -= length;
+  }
+  return out;
+}
+
+const COPY_CHUNK = 1024 * 1024;
+
+/** Copies a range to `target` (at `position`, or appended) in bounded chunks; returns the bytes copied. */
+async function copyRange(range: Range, target: FileHandle, position?: number): Promise<number> {
+  const buffer = Buffer.alloc(Math.min(COPY_CHUNK, Math.max(1, range.length)));
+  let done = 0;
+  while (done < range.length) {
+    const { bytesRead } = await range.handle.read(buffer, 0, Math.min(buffer.length, range.length - done), range.offset + done);
+    if (bytesRead === 0) break;
+    await target.write(buffer.subarray(0, bytesRead), 0, bytesRead, position === undefined ? null : position + done);
+    done += bytesRead;
+  }
+  return done;
+}

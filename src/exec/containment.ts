@@ -1,0 +1,178 @@
+// How a run keeps every process it starts inside its reach: a cgroup v2 per process tree where the kernel allows, else its process group; plus a parent-death signal.
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { cgroupPids, cgroupPopulated, createCgroup, moveIntoCgroup, prepareCgroupBase, removeCgroup, terminateCgroup, signalCgroup } from './cgroup.js';
+import { groupAlive, signalGroup, terminateGroup } from './process-group.js';
+
+/** The strongest mechanism in use: `cgroup` catches `setsid` escapes; `process-group` does not. */
+export type ContainmentMechanism = 'cgroup' | 'process-group';
+
+/** What `plan` and the report show about containment. */
+export interface ContainmentInfo {
+  mechanism: ContainmentMechanism;
+  /** The run's cgroup folder when mechanism is `cgroup`. */
+  cgroup?: string;
+  /** True when each first process gets SIGKILL as soon as rearguard dies (setpriv --pdeathsig). */
+  parentDeathSignal: boolean;
+  /** One line for people: what is used and, for a weaker mechanism, why the stronger one is not. */
+  summary: string;
+}
+
+/** Options of a run's containment. */
+export interface ContainmentOptions {
+  /** false: do not use cgroups (hosts where another manager owns them; tests of the fallback). Default true. */
+  cgroups?: boolean;
+  /** The run's name in the cgroup tree; unique per live run. Default `rearguard-<pid>`. */
+  name?: string;
+}
+
+/** The processes of one started program: its cgroup (when there is one) and its process group. */
+export interface ProcessBox {
+  cgroup?: string;
+  pgid?: number;
+  /**
+   * Starts a process inside the box: `start` must spawn synchronously. The child is born in the
+   * cgroup (rearguard steps into it for the spawn and back out), so not even a fork in its first
+   * microsecond escapes; moving it afterwards would race with a fast program.
+   */
+  spawn<T extends { pid?: number | undefined }>(start: () => T): T;
+  /** True while any process of the box is alive. */
+  alive(): boolean;
+  /** SIGTERM to everything in the box, SIGKILL after `graceMs`. */
+  terminate(graceMs: number): Promise<void>;
+  /** SIGKILL to everything left, at once. */
+  kill(): void;
+  /** Removes the cgroup folder (once the box is empty). */
+  release(): void;
+}
+
+/** A run's containment: decided once, then one box per started program. */
+export interface Containment {
+  info: ContainmentInfo;
+  /** The argv that starts `argv` with a parent-death signal (unchanged where setpriv is missing). */
+  wrap(argv: string[]): string[];
+  /** A box for one program; `label` names its cgroup folder. */
+  open(label: string): ProcessBox;
+  /** Removes the run's cgroup folder (after every box was released). */
+  close(): void;
+}
+
+const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv', '/sbin/setpriv'];
+
+/** The setpriv of util-linux, which sets PR_SET_PDEATHSIG and then execs the program; undefined when absent. */
+export function findSetpriv(): string | undefined {
+  for (const candidate of SETPRIV_PATHS) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/** Sets up a run's containment: probes (and keeps) its cgroup folder, finds setpriv. */
+export function createContainment(options: ContainmentOptions = {}): Containment {
+  const setpriv = findSetpriv();
+  const name = options.name ?? `rearguard-${process.pid}`;
+  const support = options.cgroups === false ? { ok: false as const, reason: 'cgroups are turned off for this run' } : prepareCgroupBase(name);
+  const base = support.ok ? support.base : undefined;
+  const deathText = setpriv
+    ? 'each first process gets SIGKILL when rearguard dies (setpriv --pdeathsig)'
+    : 'no parent-death signal (setpriv from util-linux is missing): processes of a killed run are stopped by the next run';
+  const info: ContainmentInfo = base
+    ? { mechanism: 'cgroup', cgroup: base, parentDeathSignal: Boolean(setpriv), summary: `a cgroup per process tree under ${base} (setsid escapes are caught); ${deathText}` }
+    : {
+        mechanism: 'process-group',
+        parentDeathSignal: Boolean(setpriv),
+        summary: `a process group per process tree (a process that calls setsid escapes it; no cgroup: ${support.ok ? '' : support.reason}); ${deathText}`,
+      };
+  let seq = 0;
+  return {
+    info,
+    wrap: (argv) => (setpriv ? [setpriv, '--pdeathsig', 'SIGKILL', '--', ...argv] : argv),
+    open(label) {
+      seq += 1;
+      let cgroup: string | undefined;
+      if (base) {
+        try {
+          cgroup = createCgroup(base, `${seq}-${label.replace(/[^A-Za-z0-9_.@-]/g, '_').slice(0, 60)}`);
+        } catch {
+          cgroup = undefined;
+        }
+      }
+      return makeBox(cgroup, base ? path.dirname(base) : undefined);
+    },
+    close() {
+      if (base) removeCgroup(base);
+    },
+  };
+}
+
+function makeBox(initialCgroup: string | undefined, home: string | undefined): ProcessBox {
+  let cgroup = initialCgroup;
+  let pgid: number | undefined;
+  // rearguard itself must never be in a box it signals: cgroup.kill would take it down too.
+  const usable = (): string | undefined => (cgroup && !cgroupPids(cgroup).includes(process.pid) ? cgroup : undefined);
+  const box: ProcessBox = {
+    get cgroup() {
+      return cgroup;
+    },
+    get pgid() {
+      return pgid;
+    },
+    spawn(start) {
+      const target = cgroup;
+      const stepped = target !== undefined && home !== undefined && moveIntoCgroup(target, process.pid);
+      let child;
+      try {
+        child = start();
+      } finally {
+        if (stepped && !moveIntoCgroup(home!, process.pid)) {
+          // Still inside: give the cgroup up rather than risk signalling ourselves.
+          cgroup = undefined;
+        }
+      }
+      if (child.pid !== undefined) {
+        pgid = child.pid;
+        // Where stepping in was refused, a move right after the spawn is the next best thing.
+        if (cgroup && !stepped && !moveIntoCgroup(cgroup, child.pid)) {
+          removeCgroup(cgroup);
+          cgroup = undefined;
+        }
+      }
+      return child;
+    },
+    alive() {
+      const group = usable();
+      if (group && cgroupPopulated(group)) return true;
+      return pgid !== undefined && groupAlive(pgid);
+    },
+    async terminate(graceMs) {
+      const group = usable();
+      // The process group first: it is where a well-behaved tree lives; the cgroup catches what left it.
+      await Promise.all([
+        pgid !== undefined ? terminateGroup(pgid, graceMs) : Promise.resolve(),
+        group ? terminateCgroup(group, graceMs) : Promise.resolve(),
+      ]);
+    },
+    kill() {
+      const group = usable();
+      if (group) signalCgroup(group, 'SIGKILL');
+      if (pgid !== undefined && groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+    },
+    release() {
+      if (cgroup) removeCgroup(cgroup);
+    },
+  };
+  return box;
+}
+
+/** What containment this host would give a run, for `plan`: probes and removes a cgroup folder, starts nothing. */
+export function describeContainment(options: ContainmentOptions = {}): ContainmentInfo {
+  const probe = createContainment({ ...options, name: options.name ?? `rearguard-probe-${process.pid}` });
+  probe.close();
+  const { cgroup: _unused, ...info } = probe.info;
+  return info.mechanism === 'cgroup' ? { ...info, summary: info.summary.replace(/ under \S+/, '') } : info;
+}

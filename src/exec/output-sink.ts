@@ -1,0 +1,125 @@
+// Where a process's stdout and stderr go: one pipe (a FIFO, so /dev/stdout works), read by rearguard into a capped log or a bounded capture.
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { CappedLog, type LogSummary } from './capped-log.js';
+
+/** The write end handed to the child as stdout and stderr, and how the output ends. */
+export interface OutputSink {
+  /** Give this descriptor to the child as fd 1 and fd 2; call `closeWriteEnd()` right after spawning. */
+  fd: number;
+  /** Closes rearguard's copy of the write end, so the pipe ends when the program's processes end. */
+  closeWriteEnd(): void;
+  /**
+   * Stops reading and finishes the log. Waits up to `drainMs` for the end of the stream: the
+   * program is gone by then and anything it left behind has been terminated, but a process that
+   * escaped containment may still hold the pipe, and it must not hold the run.
+   */
+  finish(drainMs: number): Promise<OutputSummary>;
+}
+
+/** What came out of a process. */
+export interface OutputSummary extends LogSummary {
+  /** The last captured bytes, when there was no log file. */
+  captured: string;
+}
+
+/** Where output should go. */
+export interface SinkOptions {
+  logFile?: string;
+  logMax?: number;
+  /** Bytes of the end kept when capturing (no log file). */
+  captureMax: number;
+}
+
+/** Opens the pipe and starts reading it. */
+export async function openOutputSink(options: SinkOptions): Promise<OutputSink> {
+  const { readFd, writeFd } = await makeFifo();
+  const log = options.logFile ? await CappedLog.open(options.logFile, options.logMax).catch((error: unknown) => {
+    closeSync(readFd);
+    closeSync(writeFd);
+    throw error;
+  }) : undefined;
+  const capture = new TailBuffer(options.captureMax);
+  // A pipe descriptor wrapped in a socket is read through the event loop, never by a blocked thread.
+  const reader = new net.Socket({ fd: readFd, readable: true, writable: false });
+  let writeEndOpen = true;
+  let chain: Promise<void> = Promise.resolve();
+  let failure: Error | undefined;
+  reader.on('data', (chunk: Buffer) => {
+    if (!log) return capture.push(chunk);
+    reader.pause();
+    chain = chain
+      .then(() => log.write(chunk))
+      .catch((error: Error) => {
+        failure ??= error;
+      })
+      .finally(() => {
+        if (!reader.destroyed) reader.resume();
+      });
+  });
+  const ended = new Promise<void>((resolve) => {
+    reader.once('end', resolve);
+    reader.once('close', resolve);
+    reader.once('error', () => resolve());
+  });
+  const closeWriteEnd = (): void => {
+    if (!writeEndOpen) return;
+    writeEndOpen = false;
+    closeSync(writeFd);
+  };
+  return {
+    fd: writeFd,
+    closeWriteEnd,
+    async finish(drainMs) {
+      closeWriteEnd();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+      clearTimeout(timer);
+      reader.destroy();
+      await chain;
+      const summary = log ? await log.finish() : { bytes: capture.total, droppedBytes: 0, truncated: false };
+      if (failure) throw failure;
+      return { ...summary, captured: capture.text() };
+    },
+  };
+}
+
+/** A FIFO opened at both ends and unlinked at once: a pipe whose write end is a plain descriptor. */
+async function makeFifo(): Promise<{ readFd: number; writeFd: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rearguard-pipe-'));
+  const fifo = path.join(dir, 'out');
+  try {
+    const made = await execa('mkfifo', ['-m', '600', '--', fifo], { reject: false, stdin: 'ignore', env: { PATH: '/usr/bin:/bin' }, extendEnv: false });
+    if (made.exitCode !== 0) throw new Error(`could not create a pipe for the output: mkfifo ${made.exitCode === undefined ? 'could not start' : `exited with ${made.exitCode}`} (${made.stderr || made.shortMessage}); expected coreutils' mkfifo in /usr/bin or /bin`);
+    // Non-blocking read end first, so opening the write end does not wait for a reader.
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(fifo, constants.O_WRONLY);
+    return { readFd, writeFd };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The last `max` bytes of a stream, in memory. */
+class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  total = 0;
+
+  constructor(private readonly max: number) {}
+
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= this.max) this.size -= this.chunks.shift()!.length;
+  }
+
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.max)).toString('utf8');
+  }
+}
