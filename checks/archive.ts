@@ -2,7 +2,7 @@
 import picomatch from 'picomatch';
 import { formatBytes } from '../src/util/size.js';
 import { scanTar, type TarEntryInfo } from '../src/util/tar-scan.js';
-import type { ArtifactCheck } from './types.js';
+import type { ArtifactCheck } from '../src/contract/check.js';
 
 /** Strips "./" and a trailing "/" so "./db.sql.gz" and "db.sql.gz" name the same entry. */
 export function normalizeEntryName(name: string): string {
@@ -26,6 +26,9 @@ export function findMissingExpected(entries: TarEntryInfo[], expect: string[]): 
 export const archiveCheck: ArtifactCheck<{ expect: string[] }> = {
   id: 'archive',
   phase: 'artifact',
+  needs: ['content'],
+  effect: 'read-only',
+  stops: 'at-error',
   select: (artifact) => (artifact.archive ? { options: { expect: artifact.archive.expect }, level: artifact.archive.level } : undefined),
   describe: (options) =>
     options.expect.length > 0 ? `tar read to its end; holds ${options.expect.join(', ')}` : 'tar read to its end',

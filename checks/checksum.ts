@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../src/util/hash.js';
-import type { ArtifactCheck } from './types.js';
+import type { ArtifactCheck } from '../src/contract/check.js';
 
 type ChecksumOptions = { kind: 'sidecar' } | { kind: 'manifest'; manifest: string };
 
@@ -65,6 +65,9 @@ async function expectedFromManifest(file: string, manifest: string): Promise<{ h
 export const checksumCheck: ArtifactCheck<ChecksumOptions> = {
   id: 'checksum',
   phase: 'artifact',
+  needs: ['content'],
+  effect: 'read-only',
+  stops: 'at-error',
   select: (artifact) =>
     artifact.checksum ? { options: artifact.checksum, level: artifact.checksumLevel ?? artifact.level } : undefined,
   describe: (options) => (options.kind === 'sidecar' ? 'sha256 equals <file>.sha256' : `sha256 listed in ${options.manifest}`),

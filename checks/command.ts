@@ -1,13 +1,13 @@
 // command: any argv over the artifact ("{artifact}" and $REARGUARD_ARTIFACT name it); exit 0 passes.
+import { lastLines, OUTPUT_TAIL_LINES } from '../src/util/tail.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
 import type { ResolvedArtifact } from '../src/config/types.js';
 import { formatDuration } from '../src/util/duration.js';
-import type { ArtifactCheck } from './types.js';
+import type { ArtifactCheck } from '../src/contract/check.js';
 
 type CommandOptions = Omit<NonNullable<ResolvedArtifact['command']>, 'level'>;
 
 const KILL_GRACE_MS = 5_000;
-const TAIL_LINES = 10;
 
 /** Replaces every "{artifact}" in argv with the artifact's path. */
 export function substituteArtifact(argv: string[], file: string): string[] {
@@ -18,9 +18,11 @@ export function substituteArtifact(argv: string[], file: string): string[] {
 export const commandCheck: ArtifactCheck<CommandOptions> = {
   id: 'command',
   phase: 'artifact',
-  // audit is read-only: it never runs arbitrary commands.
-  select: (artifact, command) =>
-    artifact.command && command !== 'audit'
+  needs: ['content'],
+  effect: 'runs-commands',
+  stops: 'at-error',
+  select: (artifact) =>
+    artifact.command
       ? {
           options: { argv: artifact.command.argv, ...(artifact.command.timeoutMs !== undefined && { timeoutMs: artifact.command.timeoutMs }) },
           level: artifact.command.level,
@@ -39,7 +41,7 @@ export const commandCheck: ArtifactCheck<CommandOptions> = {
       killGraceMs: KILL_GRACE_MS,
       signal: ctx.signal,
     });
-    const tail = result.output.trim().split('\n').filter(Boolean).slice(-TAIL_LINES);
+    const tail = lastLines(result.output, OUTPUT_TAIL_LINES);
     const shown = argv.join(' ');
     if (succeeded(result)) return { status: 'ok', message: `${shown}: exit 0` };
     return {

@@ -1,11 +1,14 @@
-// fresh: in orchestrate, the artifact must have been written by this run's unit.
-import type { ArtifactCheck } from './types.js';
+// fresh: when units run, the artifact must have been written by this run's unit.
+import type { ArtifactCheck } from '../src/contract/check.js';
 
 /** A unit that "succeeds" without writing its artifact fails here. */
 export const freshCheck: ArtifactCheck<Record<string, never>> = {
   id: 'fresh',
   phase: 'artifact',
-  select: (artifact, command) => (command === 'orchestrate' && artifact.fresh ? { options: {}, level: artifact.level } : undefined),
+  needs: ['facts', 'unit-start'],
+  effect: 'read-only',
+  stops: 'at-error',
+  select: (artifact) => (artifact.fresh ? { options: {}, level: artifact.level } : undefined),
   describe: () => 'written by this run',
   async run(_ctx, target) {
     const { mtimeMs, file } = target.facts;

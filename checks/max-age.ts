@@ -1,6 +1,6 @@
 // max_age: outside orchestrate, the newest match must be younger than the limit (backups made by timers).
 import { formatDuration } from '../src/util/duration.js';
-import type { ArtifactCheck } from './types.js';
+import type { ArtifactCheck } from '../src/contract/check.js';
 
 // Small clock differences between a NAS and this host are normal; more than this is not.
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
@@ -9,6 +9,9 @@ const FUTURE_TOLERANCE_MS = 5 * 60_000;
 export const maxAgeCheck: ArtifactCheck<{ maxAgeMs: number }> = {
   id: 'max_age',
   phase: 'artifact',
+  needs: ['facts'],
+  effect: 'read-only',
+  stops: 'at-error',
   select: (artifact, command) =>
     artifact.maxAgeMs !== undefined && (command === 'verify' || command === 'audit' || command === 'restore-test')
       ? { options: { maxAgeMs: artifact.maxAgeMs }, level: artifact.level }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ResolvedArtifact } from '../src/config/types.js';
 import { inspectRemoteFile, joinRemotePath } from '../src/exec/remote-file.js';
 import { sha256File } from '../src/util/hash.js';
-import type { ArtifactCheck } from './types.js';
+import type { ArtifactCheck } from '../src/contract/check.js';
 
 type OffsiteOptions = { host: string; dir: string };
 
@@ -21,7 +21,10 @@ export function selectOffsite(artifact: ResolvedArtifact): { options: OffsiteOpt
 /** Proves the copy on another machine is the same bytes as the local artifact. */
 export const offsiteCheck: ArtifactCheck<OffsiteOptions> = {
   id: 'offsite',
-  phase: 'artifact',
+  phase: 'offsite',
+  needs: ['content', 'host'],
+  effect: 'read-only',
+  stops: 'at-error',
   select: (artifact) => selectOffsite(artifact),
   describe: (options) => `same size and sha256 on ${options.host}:${options.dir}`,
   async run(ctx, target) {

@@ -1,24 +1,23 @@
 // The explicit list of checks, in the order they run on each artifact.
+import type { ArtifactCheck, PreflightCheck } from '../src/contract/check.js';
 import { archiveCheck } from './archive.js';
 import { checksumCheck } from './checksum.js';
 import { commandCheck } from './command.js';
 import { existsCheck } from './exists.js';
 import { freshCheck } from './fresh.js';
 import { maxAgeCheck } from './max-age.js';
+import { offsiteCheck } from './offsite.js';
 import { diskCheck } from './preflight/disk.js';
 import { preflightCommandCheck } from './preflight/command.js';
 import { idleCheck } from './preflight/idle.js';
 import { reachableCheck } from './preflight/reachable.js';
-import { offsiteCheck } from './offsite.js';
-import { uploadCheck } from './upload.js';
 import { restoreCheck } from './restore.js';
 import { sizeCheck } from './size.js';
 import { sqliteCheck } from './sqlite.js';
-import type { ArtifactCheck, PreflightCheck } from './types.js';
 
 /**
- * Artifact checks in DESIGN order: exists → fresh / max_age → size → checksum → sqlite →
- * archive → restore → offsite. Checks stop at the first error.
+ * Artifact checks in the order they run within their phase: exists → fresh / max_age → size →
+ * checksum → sqlite → archive → restore → command, then (after actions ship a copy) offsite.
  */
 export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [
   existsCheck,
@@ -30,7 +29,6 @@ export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [
   archiveCheck,
   restoreCheck,
   commandCheck,
-  uploadCheck,
   offsiteCheck,
 ];
 

@@ -14,7 +14,7 @@ import {
   type RuleContext,
   type RuleOutcome,
 } from './restore/tree-rules.js';
-import type { ArtifactCheck, CheckOutcome } from './types.js';
+import type { ArtifactCheck, CheckOutcome } from '../src/contract/check.js';
 
 type RestoreOptions = Omit<NonNullable<ResolvedArtifact['restore']>, 'level'>;
 
@@ -34,7 +34,10 @@ function describeRules(options: RestoreOptions): string[] {
 export const restoreCheck: ArtifactCheck<RestoreOptions> = {
   id: 'restore',
   phase: 'artifact',
-  // orchestrate and restore-test only: verify stays quick, audit never writes.
+  needs: ['content'],
+  effect: 'scratch',
+  stops: 'at-error',
+  // orchestrate and restore-test only: verify stays quick.
   select: (artifact, command) => {
     if (!artifact.restore || (command !== 'orchestrate' && command !== 'restore-test')) return undefined;
     const { level, ...options } = artifact.restore;

@@ -1,22 +1,11 @@
 // size: at least `min` bytes, and within max_shrink / max_growth of the median of the last `window` verified sizes.
 import type { ResolvedArtifact } from '../src/config/types.js';
-import {
-  compareWithBaseline,
-  computeBaseline,
-  entriesBefore,
-  HistoryCorruptError,
-  percentChange,
-  type SizeBaseline,
-} from '../src/state/history.js';
-import { formatBytes } from '../src/util/size.js';
-import type { ArtifactCheck, CheckOutcome, HistoryEntry } from './types.js';
+import type { ArtifactCheck, CheckOutcome } from '../src/contract/check.js';
+import { HistoryUnreadableError, type HistoryEntry } from '../src/contract/history.js';
+import { describeBytes, formatBytes } from '../src/util/size.js';
+import { compareWithBaseline, computeBaseline, entriesBefore, percentChange, type SizeBaseline } from './size/baseline.js';
 
 type SizeOptions = NonNullable<ResolvedArtifact['size']>;
-
-/** "1.2 MiB (1234567 bytes)": people read the unit, scripts and audits read the exact count. */
-export function describeBytes(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : `${formatBytes(bytes)} (${bytes} bytes)`;
-}
 
 /** The allowed range of a baseline for people: "between 5.0 MiB and 40.0 MiB". */
 export function describeRange(baseline: SizeBaseline): string {
@@ -65,6 +54,9 @@ export function evaluateSize(bytes: number, options: SizeOptions, history: Histo
 export const sizeCheck: ArtifactCheck<SizeOptions> = {
   id: 'size',
   phase: 'artifact',
+  needs: ['facts', 'history'],
+  effect: 'read-only',
+  stops: 'at-error',
   select: (artifact) => (artifact.size ? { options: artifact.size, level: artifact.size.level } : undefined),
   describe: (options) => {
     const parts: string[] = [];
@@ -84,7 +76,7 @@ export const sizeCheck: ArtifactCheck<SizeOptions> = {
         // One extra entry: when this very artifact is already recorded (a re-check), it is left out.
         history = entriesBefore(await target.history.read(ctx.options.window + 1), target.facts);
       } catch (error) {
-        if (!(error instanceof HistoryCorruptError)) throw error;
+        if (!(error instanceof HistoryUnreadableError)) throw error;
         const outcome = evaluateSize(bytes, ctx.options, []);
         if (outcome.status === 'failed') return outcome;
         return {

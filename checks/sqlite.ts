@@ -1,11 +1,14 @@
 // sqlite: the artifact is a SQLite 3 database that passes PRAGMA integrity_check, checked without touching its folder.
 import { checkSqliteIntegrity } from '../src/util/sqlite-integrity.js';
-import type { ArtifactCheck } from './types.js';
+import type { ArtifactCheck } from '../src/contract/check.js';
 
 /** Catches copies of live databases that are torn, truncated or not SQLite at all. */
 export const sqliteCheck: ArtifactCheck<Record<string, never>> = {
   id: 'sqlite',
   phase: 'artifact',
+  needs: ['content'],
+  effect: 'scratch',
+  stops: 'at-error',
   select: (artifact) => (artifact.sqlite ? { options: {}, level: artifact.sqlite.level } : undefined),
   describe: () => 'SQLite header, integrity_check ok (read-only)',
   async run(ctx, target) {

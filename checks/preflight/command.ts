@@ -1,7 +1,7 @@
 // Pre-flight command: any argv; exit 0 passes (e.g. pg_isready).
 import { describeFailure, succeeded } from '../../src/exec/types.js';
 import { formatDuration } from '../../src/util/duration.js';
-import type { PreflightCheck } from '../types.js';
+import type { PreflightCheck } from '../../src/contract/check.js';
 
 type CommandItem = Extract<import('../../src/config/types.js').ResolvedPreflight, { kind: 'command' }>;
 
@@ -9,6 +9,7 @@ type CommandItem = Extract<import('../../src/config/types.js').ResolvedPreflight
 export const preflightCommandCheck: PreflightCheck<CommandItem> = {
   id: 'command',
   phase: 'preflight',
+  effect: 'runs-commands',
   describe: (item) => item.argv.join(' '),
   async run(ctx) {
     const result = await ctx.exec.run({

@@ -1,7 +1,7 @@
 // Pre-flight disk: enough free space (statfs) at a path, absolute or a multiple of recent backups.
 import { statfs } from 'node:fs/promises';
 import { formatBytes } from '../../src/util/size.js';
-import type { PreflightCheck } from '../types.js';
+import type { PreflightCheck } from '../../src/contract/check.js';
 
 type DiskItem = Extract<import('../../src/config/types.js').ResolvedPreflight, { kind: 'disk' }>;
 
@@ -9,6 +9,7 @@ type DiskItem = Extract<import('../../src/config/types.js').ResolvedPreflight, {
 export const diskCheck: PreflightCheck<DiskItem> = {
   id: 'disk',
   phase: 'preflight',
+  effect: 'read-only',
   describe: (item) =>
     'bytes' in item.minFree ? `${item.path}: at least ${formatBytes(item.minFree.bytes)} free` : `${item.path}: ${item.minFree.multiple}x the largest recent backup free`,
   async run(ctx) {

@@ -6,7 +6,7 @@ import {
   isBusy,
   isSystemctlError,
 } from '../../src/exec/systemd.js';
-import type { PreflightCheck } from '../types.js';
+import type { PreflightCheck } from '../../src/contract/check.js';
 
 type IdleItem = Extract<import('../../src/config/types.js').ResolvedPreflight, { kind: 'idle' }>;
 
@@ -14,6 +14,7 @@ type IdleItem = Extract<import('../../src/config/types.js').ResolvedPreflight, {
 export const idleCheck: PreflightCheck<IdleItem> = {
   id: 'idle',
   phase: 'preflight',
+  effect: 'runs-commands',
   describe: (item) => `${item.units.join(', ')} not running${item.host ? ` on ${item.host}` : ''}`,
   async run(ctx) {
     const item = ctx.options;

@@ -1,6 +1,6 @@
 // Pre-flight reachable: the host answers an SSH login (with its retries and backoff); optionally enough free space there.
 import { formatBytes } from '../../src/util/size.js';
-import type { PreflightCheck } from '../types.js';
+import type { PreflightCheck } from '../../src/contract/check.js';
 
 type ReachableItem = Extract<import('../../src/config/types.js').ResolvedPreflight, { kind: 'reachable' }>;
 
@@ -18,6 +18,7 @@ export function parseDfAvailable(output: string): number | undefined {
 export const reachableCheck: PreflightCheck<ReachableItem> = {
   id: 'reachable',
   phase: 'preflight',
+  effect: 'runs-commands',
   describe: (item) => (item.minFree ? `${item.host}: SSH login works, ${formatBytes(item.minFree.bytes)} free in ${item.minFree.path}` : `${item.host}: SSH login works`),
   async run(ctx) {
     const item = ctx.options;

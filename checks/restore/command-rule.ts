@@ -1,10 +1,10 @@
 // The restore command rule: an argv run with the restored tree as its working directory (e.g. pg_restore --list).
+import { lastLines, OUTPUT_TAIL_LINES } from '../../src/util/tail.js';
 import { describeFailure, succeeded, type Exec } from '../../src/exec/types.js';
 import { formatDuration } from '../../src/util/duration.js';
 import type { RuleContext, RuleOutcome } from './tree-rules.js';
 
 const KILL_GRACE_MS = 5_000;
-const TAIL_LINES = 10;
 
 /** Runs `argv` in the restored tree with the unit's timeout; exit 0 passes, the output's end explains a failure. */
 export async function runCommandRule(
@@ -21,7 +21,7 @@ export async function runCommandRule(
   });
   const shown = argv.join(' ');
   if (succeeded(result)) return { rule: 'command', ok: true, summary: `command: ${shown}: exit 0`, problems: [] };
-  const tail = result.output.trim().split('\n').filter(Boolean).slice(-TAIL_LINES);
+  const tail = lastLines(result.output, OUTPUT_TAIL_LINES);
   return {
     rule: 'command',
     ok: false,

@@ -2,9 +2,9 @@
 import { readdir, readFile, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import { findNewest } from '../../checks/exists.js';
-import type { HistoryEntry } from '../../checks/types.js';
+import { findNewest } from '../../sources/file.js';
 import type { ResolvedConfig } from '../config/types.js';
+import type { HistoryEntry } from '../contract/history.js';
 import type { Plan } from '../plan/types.js';
 import type { RunReport } from '../report/types.js';
 import { gatherRemoteTempFiles, type RemoteListProblem, type RemoteTempFinding } from './remote-temp.js';

@@ -1,8 +1,9 @@
 // Matches history files with the artifacts of the config, for `rearguard history` (pure).
 import picomatch from 'picomatch';
-import type { HistoryEntry } from '../../checks/types.js';
+import { computeBaseline, type SizeBaseline } from '../../checks/size/baseline.js';
 import type { ResolvedArtifact, ResolvedConfig } from '../config/types.js';
-import { computeBaseline, historyFile, type HistoryDocument, type SizeBaseline } from '../state/history.js';
+import type { HistoryEntry } from '../contract/history.js';
+import { historyFile, type HistoryDocument } from '../state/history.js';
 
 /** One artifact's history as `rearguard history` shows it. */
 export interface HistoryView {

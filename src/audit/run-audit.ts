@@ -1,48 +1,37 @@
-// runAudit: the read-only audit. Gathers facts, judges them, tells the renderers, returns a rearguard.report/v1.
-import type { ResolvedArtifact, ResolvedConfig } from '../config/types.js';
+// runAudit: the read-only audit. The plan's read-only pre-flight and artifact checks run through the same
+// engine pieces as verify; audit adds its findings about state and config, and its own gate.
+import os from 'node:os';
+import type { ResolvedConfig } from '../config/types.js';
 import { combineObservers, type RunObserver } from '../engine/observer.js';
+import { runPreflight } from '../engine/preflight.js';
 import { unitIdentity } from '../engine/unit-identity.js';
+import { verifyUnitArtifacts } from '../engine/unit/verify-artifacts.js';
+import type { SharedCheckContext } from '../engine/verify-artifact.js';
+import { createExec } from '../exec/index.js';
 import type { Plan, PlannedUnit } from '../plan/types.js';
 import { assembleReport, writeReportFiles } from '../report/assemble.js';
 import type { ArtifactResult, CheckResult, RunReport, StageResult, UnitResult } from '../report/types.js';
 import { makeRunId } from '../state/run-dir.js';
-import { judgeArtifact } from './artifact-findings.js';
 import { judgeConfig } from './config-findings.js';
 import { gatherAuditFacts, type AuditFacts } from './gather.js';
 import { judgeHeadroom, judgeHistoryHealth, judgeLastRuns, judgeTempFiles } from './state-findings.js';
+import { judgeTrends } from './trend-findings.js';
 import { decideAuditVerdict } from './verdict.js';
 
-/** Every finding not tied to one artifact, in the order they are shown. */
+/** Every finding about state and config, in the order they are shown after the pre-flight checks. */
 export function judgeGlobal(config: ResolvedConfig, plan: Plan, facts: AuditFacts): CheckResult[] {
   return [
     judgeLastRuns(facts),
     ...judgeHeadroom(config, facts),
     ...judgeHistoryHealth(facts),
     ...judgeTempFiles(facts),
+    ...judgeTrends(facts),
     ...judgeConfig(config, plan.excluded),
   ];
 }
 
-/** The configured artifact behind a planned one (systemd matches expand to units of other names). */
-function findArtifact(config: ResolvedConfig, unit: PlannedUnit, pattern: string): ResolvedArtifact | undefined {
-  const units = config.stages.filter((s) => s.name === unit.stage).flatMap((s) => s.units);
-  const own = units.find((u) => u.name === unit.name) ?? units.find((u) => u.artifacts.some((a) => a.pattern === pattern));
-  return own?.artifacts.find((a) => a.pattern === pattern);
-}
-
-/** One unit's audit result: its artifacts' findings; failed when one fails at level error. */
-export function judgeUnit(config: ResolvedConfig, unit: PlannedUnit, facts: AuditFacts): UnitResult {
-  const artifacts: ArtifactResult[] = unit.artifacts.map((planned) => {
-    const artifactFacts = facts.artifacts.find((a) => a.unit === unit.name && a.pattern === planned.pattern)!;
-    const checks = judgeArtifact(findArtifact(config, unit, planned.pattern), artifactFacts, facts.now);
-    const newest = artifactFacts.newest;
-    return {
-      pattern: planned.pattern,
-      ...(newest && { path: newest.file, bytes: newest.bytes, mtime: new Date(newest.mtimeMs).toISOString() }),
-      status: checks.some((c) => c.status === 'failed') ? 'failed' : checks.some((c) => c.status === 'warning') ? 'warning' : 'ok',
-      checks,
-    };
-  });
+/** One unit's audit result from its artifacts' checks: failed when one fails at level error. */
+export function judgeUnit(unit: PlannedUnit, artifacts: ArtifactResult[]): UnitResult {
   const checks = artifacts.flatMap((a) => a.checks);
   const failed = checks.filter((c) => c.status === 'failed');
   const warned = checks.filter((c) => c.status === 'warning');
@@ -56,15 +45,7 @@ export function judgeUnit(config: ResolvedConfig, unit: PlannedUnit, facts: Audi
         : warned.length > 0
           ? `warning: ${warned.map((c) => `${c.id}: ${c.message}`).join('; ')}`
           : `${artifacts.length} artifact(s) look healthy`;
-  return {
-    ...unitIdentity(unit),
-    status,
-    message,
-    exit_code: null,
-    attempts: 0,
-    duration_ms: 0,
-    artifacts,
-  };
+  return { ...unitIdentity(unit), status, message, exit_code: null, attempts: 0, duration_ms: 0, artifacts };
 }
 
 /** Where the audit report goes: only files named on the command line (never report.json of the config). */
@@ -72,35 +53,63 @@ export interface AuditOutputs {
   observers: RunObserver[];
   jsonPath?: string;
   junitPath?: string;
+  signal: AbortSignal;
 }
 
 /** Runs the audit. It runs no unit or command and writes nothing but the reports named in `outputs`. */
 export async function runAudit(config: ResolvedConfig, plan: Plan, outputs: AuditOutputs): Promise<RunReport> {
-  const { observers } = outputs;
-  const observer = combineObservers(observers);
+  const observer = combineObservers(outputs.observers);
   const started = new Date();
   const runId = makeRunId(started);
   const facts = await gatherAuditFacts(config, plan, started.getTime());
-  const findings = judgeGlobal(config, plan, facts);
   const notes: string[] = ['audit is read-only: it ran no unit or command and wrote nothing but the reports asked for with --json/--junit'];
   if (facts.lockHolder) notes.push(`a run is in progress (${facts.lockHolder}): artifacts may be half written`);
 
   observer.runStarted(plan, { runId, runDir: 'none (audit is read-only)' });
   for (const note of notes.slice(1)) observer.warning(note);
-  for (const finding of findings) observer.preflightFinished(finding);
+  const exec = createExec({ hosts: config.hosts, stateDir: config.stateDir, env: config.env });
   const stages: StageResult[] = [];
-  for (const stage of plan.stages) {
-    observer.stageStarted(stage);
-    const units = stage.units.map((unit) => {
-      observer.unitStarted(unit, 1);
-      const result = judgeUnit(config, unit, facts);
-      for (const artifact of result.artifacts) for (const check of artifact.checks) observer.checkFinished(unit, artifact.pattern, check);
-      observer.unitFinished(unit, result);
-      return result;
-    });
-    const result: StageResult = { name: stage.name, level: stage.level, units };
-    stages.push(result);
-    observer.stageFinished(result);
+  let findings: CheckResult[];
+  try {
+    const shared: SharedCheckContext = {
+      command: plan.command,
+      runId,
+      exec,
+      signal: outputs.signal,
+      hosts: config.hosts,
+      systemctl: config.defaults.systemctl,
+      tempDir: os.tmpdir(),
+      env: config.env,
+      now: () => facts.now,
+    };
+    const preflight = await runPreflight(plan, shared, config.stateDir, (result) => observer.preflightFinished(result));
+    const global = judgeGlobal(config, plan, facts);
+    for (const finding of global) observer.preflightFinished(finding);
+    findings = [...preflight, ...global];
+    for (const stage of plan.stages) {
+      observer.stageStarted(stage);
+      const units: UnitResult[] = [];
+      for (const unit of stage.units) {
+        observer.unitStarted(unit, 1);
+        const artifacts = await verifyUnitArtifacts(unit, {
+          config,
+          runId,
+          shared,
+          recordHistory: plan.effects.history,
+          unitStartedAt: facts.now,
+          onCheck: (pattern, check) => observer.checkFinished(unit, pattern, check),
+          onWarning: (message) => observer.warning(message),
+        });
+        const result = judgeUnit(unit, artifacts);
+        observer.unitFinished(unit, result);
+        units.push(result);
+      }
+      const result: StageResult = { name: stage.name, level: stage.level, units };
+      stages.push(result);
+      observer.stageFinished(result);
+    }
+  } finally {
+    await exec.close().catch(() => undefined);
   }
   const planned = plan.stages.reduce((n, stage) => n + stage.units.length, 0);
   const decision = decideAuditVerdict({ findings, stages, planned, maxFailureRatio: config.gate.maxFailureRatio });
@@ -109,6 +118,7 @@ export async function runAudit(config: ResolvedConfig, plan: Plan, outputs: Audi
     command: 'audit',
     configFile: config.file,
     started,
+    finished: new Date(),
     decision,
     reason: decision.reason,
     warnings: [],

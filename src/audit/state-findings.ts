@@ -1,9 +1,7 @@
-// Audit findings from state and disks (pure): last runs' verdicts, disk headroom, history health, leftover temp files.
-import { multiplyBytes } from '../../checks/preflight/disk.js';
-import { describeBytes } from '../../checks/size.js';
+// Audit findings from state and disks (pure): last runs' verdicts, artifact folders' headroom, history health, leftover temp files.
 import type { ResolvedConfig } from '../config/types.js';
 import type { CheckResult, RunReport } from '../report/types.js';
-import { formatBytes } from '../util/size.js';
+import { describeBytes, formatBytes } from '../util/size.js';
 import type { AuditFacts } from './gather.js';
 
 const result = (id: string, target: string, status: CheckResult['status'], level: CheckResult['level'], message: string, details?: string[]): CheckResult => ({
@@ -38,40 +36,12 @@ export function judgeLastRuns(facts: AuditFacts): CheckResult {
 }
 
 /**
- * `headroom`: each disk pre-flight judged as orchestrate would judge it (same level), and each artifact
- * folder against the largest recent size of its artifacts (warning: the next backup may not fit).
+ * `headroom`: each artifact folder that no disk pre-flight covers, against the largest recent size of
+ * its artifacts (warning: the next backup may not fit). Disk pre-flights themselves run as the real check.
  */
 export function judgeHeadroom(config: ResolvedConfig, facts: AuditFacts): CheckResult[] {
   const findings: CheckResult[] = [];
-  const covered = new Set<string>();
-  for (const item of config.preflight) {
-    if (item.kind !== 'disk') continue;
-    covered.add(item.path);
-    const free = facts.free[item.path];
-    const fail = item.level === 'warning' ? 'warning' : 'failed';
-    if (typeof free !== 'number') {
-      findings.push(result('headroom', item.path, fail, item.level, `cannot read free space of ${item.path}: ${free ?? 'not measured'}`));
-      continue;
-    }
-    let needed: number;
-    let why: string;
-    if ('bytes' in item.minFree) {
-      needed = item.minFree.bytes;
-      why = `min_free ${formatBytes(needed)}`;
-    } else {
-      if (facts.largestRecentTotal === undefined) {
-        findings.push(result('headroom', item.path, 'skipped', item.level, `${formatBytes(free)} free; no history yet to compare min_free ${item.minFree.multiple}x against`));
-        continue;
-      }
-      needed = multiplyBytes(facts.largestRecentTotal, item.minFree.multiple);
-      why = `min_free ${item.minFree.multiple}x the largest recent backup total ${formatBytes(facts.largestRecentTotal)}`;
-    }
-    findings.push(
-      free < needed
-        ? result('headroom', item.path, fail, item.level, `${item.path}: ${formatBytes(free)} free, below ${why} (${formatBytes(needed)}): the next orchestrate will stop at pre-flight`)
-        : result('headroom', item.path, 'ok', item.level, `${item.path}: ${formatBytes(free)} free, ${why} needs ${formatBytes(needed)}`),
-    );
-  }
+  const covered = new Set(config.preflight.flatMap((item) => (item.kind === 'disk' ? [item.path] : [])));
   const byDir = new Map<string, number>();
   for (const artifact of facts.artifacts) {
     const largest = artifact.history.reduce((max, e) => Math.max(max, e.bytes), artifact.newest?.bytes ?? 0);

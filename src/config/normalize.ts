@@ -190,7 +190,8 @@ function levelOf(value: unknown, fallback: Level): Level {
 }
 
 function normalizeArtifact(a: RawArtifact, level: Level, resolvePath: (p: string) => string): ResolvedArtifact {
-  const out: ResolvedArtifact = { pattern: resolvePath(a.path), level, fresh: a.fresh ?? true };
+  const pattern = resolvePath(a.path);
+  const out: ResolvedArtifact = { pattern, source: { kind: 'path', options: { pattern } }, level, fresh: a.fresh ?? true };
   if (a.max_age) out.maxAgeMs = parseDuration(a.max_age);
   if (a.checksum !== undefined) {
     out.checksum =

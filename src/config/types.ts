@@ -27,7 +27,10 @@ export type UnitAction =
 
 /** One artifact of a unit, with each check's options resolved. */
 export interface ResolvedArtifact {
+  /** How the artifact is named in plans and reports (the glob of a file artifact). */
   pattern: string;
+  /** Where its backup lives: the source kind and its options. */
+  source: { kind: 'path'; options: { pattern: string } };
   level: Level;
   fresh: boolean;
   maxAgeMs?: number;

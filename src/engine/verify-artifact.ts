@@ -1,54 +1,46 @@
-// Runs an artifact's planned checks in order, stopping at the first error-level failure.
+// Locates an artifact's backup through its source, then runs its planned steps in order, as their declarations say.
+import { artifactActions } from '../../actions/registry.js';
 import { artifactChecks } from '../../checks/registry.js';
-import type { ArtifactFacts, ArtifactTarget, CheckContext } from '../../checks/types.js';
-import type { PlannedArtifact, PlannedUnit } from '../plan/types.js';
+import { artifactSources } from '../../sources/registry.js';
+import type { ArtifactFacts, ArtifactTarget, CheckContext, CheckOutcome } from '../contract/check.js';
+import type { Location } from '../contract/source.js';
+import type { PlannedArtifact, PlannedCheck } from '../plan/types.js';
 import type { ArtifactResult, CheckResult } from '../report/types.js';
+import { statusAtLevel, worstStatus } from '../util/status.js';
 
-const checksById = new Map(artifactChecks.map((check) => [check.id, check]));
+const stepsById = new Map([...artifactChecks, ...artifactActions].map((step) => [step.id, step]));
 
 /** Context shared by every check of a run, minus the check's own options. */
 export type SharedCheckContext = Omit<CheckContext<unknown>, 'options'>;
 
 /** Verifies one artifact; `onCheck` is told each result as it lands. */
 export async function verifyArtifact(
-  unit: PlannedUnit,
   artifact: PlannedArtifact,
   shared: SharedCheckContext,
-  target: Omit<ArtifactTarget, 'facts'>,
+  target: Omit<ArtifactTarget, 'facts' | 'located' | 'missing'>,
   onCheck: (result: CheckResult) => void,
 ): Promise<ArtifactResult & { facts: Partial<ArtifactFacts> }> {
-  const facts: Partial<ArtifactFacts> = {};
+  const location = shared.signal.aborted ? undefined : await locate(artifact, shared);
+  const facts: Partial<ArtifactFacts> =
+    location?.found === true ? { file: location.backup.file ?? location.backup.location, bytes: location.backup.bytes, mtimeMs: location.backup.completedAtMs } : {};
+  const located = location?.found === true ? { located: location.backup } : location ? { missing: location.message } : {};
   const results: CheckResult[] = [];
   let stopped: string | undefined;
   for (const planned of artifact.checks) {
     const started = Date.now();
     if (stopped !== undefined || shared.signal.aborted) {
-      const result: CheckResult = {
-        id: planned.id,
-        target: facts.file ?? artifact.pattern,
-        status: 'skipped',
-        level: planned.level,
-        message: shared.signal.aborted ? 'not run: the run was aborted' : `not run: ${stopped} failed`,
-        duration_ms: 0,
-      };
+      const reason = shared.signal.aborted ? 'not run: the run was aborted' : `not run: ${stopped} failed`;
+      const result = { id: planned.id, target: facts.file ?? artifact.pattern, status: 'skipped', level: planned.level, message: reason, duration_ms: 0 } as const;
       results.push(result);
       onCheck(result);
       continue;
     }
-    const check = checksById.get(planned.id);
-    let outcome;
-    try {
-      if (!check) throw new Error(`no check named ${planned.id}`);
-      outcome = await check.run({ ...shared, options: planned.options }, { ...target, facts });
-    } catch (error) {
-      outcome = { status: 'failed' as const, message: `${planned.id} check crashed: ${(error as Error).message}` };
-    }
+    const outcome = await runStep(planned, shared, { ...target, ...located, facts });
     Object.assign(facts, outcome.facts);
-    const failed = outcome.status === 'failed';
     const result: CheckResult = {
       id: planned.id,
       target: facts.file ?? artifact.pattern,
-      status: failed ? (planned.level === 'warning' ? 'warning' : 'failed') : outcome.status,
+      status: statusAtLevel(outcome.status, planned.level),
       level: planned.level,
       message: outcome.message,
       ...(outcome.details && outcome.details.length > 0 && { details: outcome.details }),
@@ -56,22 +48,36 @@ export async function verifyArtifact(
     };
     results.push(result);
     onCheck(result);
-    // `exists` failing leaves nothing to check, whatever its level.
-    if (failed && (planned.level === 'error' || planned.id === 'exists')) stopped = planned.id;
+    if (outcome.status === 'failed' && (planned.stops === 'always' || planned.level === 'error')) stopped = planned.id;
   }
-  const status = results.some((r) => r.status === 'failed')
-    ? 'failed'
-    : results.some((r) => r.status === 'warning')
-      ? 'warning'
-      : 'ok';
   return {
     pattern: artifact.pattern,
     ...(facts.file !== undefined && { path: facts.file }),
     ...(facts.bytes !== undefined && { bytes: facts.bytes }),
     ...(facts.sha256 !== undefined && { sha256: facts.sha256 }),
     ...(facts.mtimeMs !== undefined && { mtime: new Date(facts.mtimeMs).toISOString() }),
-    status,
+    status: worstStatus(results.map((r) => r.status)),
     checks: results,
     facts,
   };
+}
+
+async function locate(artifact: PlannedArtifact, shared: SharedCheckContext): Promise<Location> {
+  const source = artifactSources[artifact.source.kind];
+  try {
+    if (!source) throw new Error(`no artifact source of kind ${artifact.source.kind}`);
+    return await source.locate({ options: artifact.source.options, exec: shared.exec, signal: shared.signal, env: shared.env });
+  } catch (error) {
+    return { found: false, message: `cannot locate ${artifact.pattern}: ${(error as Error).message}` };
+  }
+}
+
+async function runStep(planned: PlannedCheck, shared: SharedCheckContext, target: ArtifactTarget): Promise<CheckOutcome> {
+  const step = stepsById.get(planned.id);
+  try {
+    if (!step) throw new Error(`no check named ${planned.id}`);
+    return await step.run({ ...shared, options: planned.options }, target);
+  } catch (error) {
+    return { status: 'failed', message: `${planned.id} check crashed: ${(error as Error).message}` };
+  }
 }

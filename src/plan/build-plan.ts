@@ -1,19 +1,37 @@
 // buildPlan: decides stages, units, checks and concurrency from the config and inventory (pure).
 import picomatch from 'picomatch';
+import { artifactActions } from '../../actions/registry.js';
 import { artifactChecks, preflightChecks } from '../../checks/registry.js';
-import type { CommandName, ResolvedConfig, ResolvedUnit } from '../config/types.js';
+import { artifactSources } from '../../sources/registry.js';
+import type { CommandName, ResolvedArtifact, ResolvedConfig, ResolvedUnit } from '../config/types.js';
+import type { ArtifactAction } from '../contract/action.js';
+import type { ArtifactCheck, Need } from '../contract/check.js';
 import { UsageError } from '../errors.js';
-import type { Inventory, Plan, PlannedArtifact, PlannedStage, PlannedUnit } from './types.js';
+import type { Inventory, Plan, PlanEffects, PlannedArtifact, PlannedCheck, PlannedStage, PlannedUnit } from './types.js';
+
+type ArtifactStep = ArtifactCheck<unknown> | ArtifactAction<unknown>;
+
+// Local checks first, then actions that ship a copy, then checks of the shipped copy; registry order within a phase.
+const PHASES: ReadonlyArray<ArtifactStep['phase']> = ['artifact', 'ship', 'offsite'];
+const ARTIFACT_STEPS: readonly ArtifactStep[] = PHASES.flatMap((phase) =>
+  [...artifactChecks, ...artifactActions].filter((step: ArtifactStep) => step.phase === phase),
+);
+
+/** audit changes nothing and reads no backup's bytes: it runs read-only steps that need only facts and history. */
+const INSPECT_ONLY_NEEDS: ReadonlySet<Need> = new Set(['facts', 'history']);
+const ALL_EFFECTS: PlanEffects = { lock: true, runRecord: true, history: true, deliver: true };
+const NO_EFFECTS: PlanEffects = { lock: false, runRecord: false, history: false, deliver: false };
 
 /** Builds the plan of `command`. Throws UsageError for --only/--skip names that match no unit. */
 export function buildPlan(config: ResolvedConfig, inventory: Inventory, command: CommandName = config.options.command): Plan {
   const runsUnits = command === 'orchestrate';
+  const inspectOnly = command === 'audit';
   const notes: string[] = [];
   const expanded: PlannedStage[] = config.stages.map((stage) => ({
     name: stage.name,
     level: stage.level,
     concurrency: stage.concurrency ?? Number.MAX_SAFE_INTEGER,
-    units: stage.units.flatMap((unit) => expandUnit(unit, inventory, runsUnits, notes)).map((unit) => planUnit(unit, command)),
+    units: stage.units.flatMap((unit) => expandUnit(unit, inventory, runsUnits, notes)).map((unit) => planUnit(unit, command, runsUnits, inspectOnly)),
   }));
 
   const allNames = expanded.flatMap((stage) => stage.units.map((unit) => unit.name));
@@ -41,13 +59,12 @@ export function buildPlan(config: ResolvedConfig, inventory: Inventory, command:
     throw new UsageError('nothing to do: no unit is left after --only/--skip, and "nothing to do" never passes the gate');
   }
 
-  const preflight = runsUnits || command === 'verify' || command === 'restore-test'
-    ? config.preflight.map((item) => {
-        const check = preflightChecks[item.kind];
-        return { id: item.kind, level: item.level, item, description: check ? check.describe(item) : item.kind };
-      })
-    : [];
-  return { command, runsUnits, preflight, stages, excluded, notes };
+  const preflight = config.preflight.flatMap((item) => {
+    const check = preflightChecks[item.kind];
+    if (inspectOnly && check?.effect !== 'read-only') return [];
+    return [{ id: item.kind, level: item.level, item, description: check ? check.describe(item) : item.kind }];
+  });
+  return { command, runsUnits, effects: inspectOnly ? NO_EFFECTS : ALL_EFFECTS, preflight, stages, excluded, notes };
 }
 
 function expandUnit(unit: ResolvedUnit, inventory: Inventory, runsUnits: boolean, notes: string[]): ResolvedUnit[] {
@@ -69,7 +86,7 @@ function expandUnit(unit: ResolvedUnit, inventory: Inventory, runsUnits: boolean
   return found.map((service) => ({ ...unit, name: service, action: { kind: 'systemd', service } }));
 }
 
-function planUnit(unit: ResolvedUnit, command: CommandName): PlannedUnit {
+function planUnit(unit: ResolvedUnit, command: CommandName, runsUnits: boolean, inspectOnly: boolean): PlannedUnit {
   return {
     name: unit.name,
     stage: unit.stage,
@@ -85,12 +102,20 @@ function planUnit(unit: ResolvedUnit, command: CommandName): PlannedUnit {
     critical: unit.critical,
     level: unit.level,
     ifRunning: unit.ifRunning,
-    artifacts: unit.artifacts.map((artifact): PlannedArtifact => ({
-      pattern: artifact.pattern,
-      checks: artifactChecks.flatMap((check) => {
-        const chosen = check.select(artifact, command);
-        return chosen ? [{ id: check.id, level: chosen.level, options: chosen.options, description: check.describe(chosen.options) }] : [];
-      }),
-    })),
+    artifacts: unit.artifacts.map((artifact) => planArtifact(artifact, command, runsUnits, inspectOnly)),
   };
+}
+
+/** Chooses an artifact's steps: those whose needs its source and the command provide, and that select themselves. */
+export function planArtifact(artifact: ResolvedArtifact, command: CommandName, runsUnits: boolean, inspectOnly: boolean): PlannedArtifact {
+  const source = artifactSources[artifact.source.kind];
+  if (!source) throw new UsageError(`${artifact.pattern}: artifacts of kind ${artifact.source.kind} are not supported by this build`);
+  const available = new Set<Need>(['facts', 'history', 'host', ...source.provides, ...(runsUnits ? (['unit-start'] as const) : [])]);
+  const checks = ARTIFACT_STEPS.flatMap((step): PlannedCheck[] => {
+    if (!step.needs.every((need) => available.has(need))) return [];
+    if (inspectOnly && (step.effect !== 'read-only' || !step.needs.every((need) => INSPECT_ONLY_NEEDS.has(need)))) return [];
+    const chosen = step.select(artifact, command);
+    return chosen ? [{ id: step.id, level: chosen.level, options: chosen.options, description: step.describe(chosen.options), stops: step.stops }] : [];
+  });
+  return { pattern: artifact.pattern, source: artifact.source, checks };
 }

@@ -3,7 +3,8 @@ import { formatDuration } from '../util/duration.js';
 import { maskEnv } from '../util/secrets.js';
 import type { Plan, PlannedUnit } from './types.js';
 
-function describeUnit(unit: PlannedUnit): string {
+/** What a unit does, in one line: `run "/bin/x" "--full" on nas`, `systemd restic.service, if running: wait`. */
+export function describeUnitAction(unit: PlannedUnit): string {
   const where = unit.host ? ` on ${unit.host}` : '';
   switch (unit.action.kind) {
     case 'run':
@@ -30,7 +31,7 @@ export function renderPlanText(plan: Plan): string[] {
     lines.push(`stage ${i + 1} ${stage.name}: ${stage.units.length} unit(s), up to ${stage.concurrency} at once${stage.level === 'warning' ? ', warning level (cannot make the run critical)' : ''}`);
     for (const unit of stage.units) {
       const flags = [unit.critical ? 'critical' : '', unit.retries > 0 ? `retries ${unit.retries}` : ''].filter(Boolean).join(', ');
-      lines.push(`  - ${unit.name}: ${describeUnit(unit)}; timeout ${formatDuration(unit.timeoutMs)}${flags ? `; ${flags}` : ''}`);
+      lines.push(`  - ${unit.name}: ${describeUnitAction(unit)}; timeout ${formatDuration(unit.timeoutMs)}${flags ? `; ${flags}` : ''}`);
       const env = maskEnv(unit.env);
       if (Object.keys(env).length > 0) lines.push(`      env: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       if (unit.envFile) lines.push(`      env_file: ${unit.envFile}`);
@@ -45,12 +46,23 @@ export function renderPlanText(plan: Plan): string[] {
   return lines;
 }
 
-/** The plan as JSON, with secret env values masked. */
+/** The plan as JSON (rearguard.plan/v1), with secret env values masked. */
 export function serializePlan(plan: Plan): string {
+  const { effects: _effects, ...shown } = plan;
   const masked = {
     schema: 'rearguard.plan/v1',
-    ...plan,
-    stages: plan.stages.map((stage) => ({ ...stage, units: stage.units.map((unit) => ({ ...unit, env: maskEnv(unit.env) })) })),
+    ...shown,
+    stages: plan.stages.map((stage) => ({
+      ...stage,
+      units: stage.units.map((unit) => ({
+        ...unit,
+        env: maskEnv(unit.env),
+        artifacts: unit.artifacts.map((artifact) => ({
+          pattern: artifact.pattern,
+          checks: artifact.checks.map(({ stops: _stops, ...check }) => check),
+        })),
+      })),
+    })),
   };
   return `${JSON.stringify(masked, null, 2)}\n`;
 }

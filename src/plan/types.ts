@@ -1,17 +1,23 @@
 // The Plan: what a command will do, decided before anything runs.
 import type { CommandName, Level, ResolvedPreflight, UnitAction } from '../config/types.js';
+import type { Stops } from '../contract/check.js';
 
-/** A check chosen for an artifact, with its options and level. */
+/** An artifact step (a check, or an action such as upload) chosen for an artifact, with its options and level. */
 export interface PlannedCheck {
   id: string;
   level: Level;
   options: unknown;
   description: string;
+  /** From the step's declaration: whether its failure stops the artifact's later steps. */
+  stops: Stops;
 }
 
-/** An artifact and the checks that will run on it, in order. */
+/** An artifact and the steps that will run on it, in order. */
 export interface PlannedArtifact {
+  /** How the artifact is named in plans and reports (the glob of a file artifact). */
   pattern: string;
+  /** Which source locates its backup, and the source's options. */
+  source: { kind: string; options: unknown };
   checks: PlannedCheck[];
 }
 
@@ -50,11 +56,27 @@ export interface PlannedPreflight {
   description: string;
 }
 
+/**
+ * What a command may change, decided with the plan so the engine never asks which command it runs:
+ * `audit` changes nothing (no lock, no history, no run folder, no metrics or notifications).
+ */
+export interface PlanEffects {
+  /** Take the run lock of state_dir. */
+  lock: boolean;
+  /** Keep a run folder (logs, report.json) in state_dir/runs. */
+  runRecord: boolean;
+  /** Record verified sizes in the size history. */
+  history: boolean;
+  /** Push metrics, send notifications and write the config's report files. */
+  deliver: boolean;
+}
+
 /** The whole plan of one command. */
 export interface Plan {
   command: CommandName;
   /** orchestrate runs units; verify, restore-test and audit only check artifacts. */
   runsUnits: boolean;
+  effects: PlanEffects;
   preflight: PlannedPreflight[];
   stages: PlannedStage[];
   /** Units left out by --only / --skip. */

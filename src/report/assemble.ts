@@ -12,6 +12,7 @@ export interface ReportParts {
   command: CommandName;
   configFile: string;
   started: Date;
+  finished: Date;
   decision: GateDecision;
   reason: string;
   warnings: string[];
@@ -20,9 +21,9 @@ export interface ReportParts {
   stages: StageResult[];
 }
 
-/** The JSON report of a finished run (finished now). */
+/** The JSON report of a finished run (pure). */
 export function assembleReport(parts: ReportParts): RunReport {
-  const finished = new Date();
+  const finished = parts.finished;
   return {
     schema: 'rearguard.report/v1',
     run_id: parts.runId,

@@ -1,4 +1,5 @@
 // Webhook notifications of the run's JSON summary: bounded timeout per attempt, retries with backoff, failures are warnings.
+import { backoffDelay, sleepUnlessAborted } from '../util/backoff.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { formatDuration } from '../util/duration.js';
 import { redactUrl } from '../util/secrets.js';
@@ -8,8 +9,7 @@ import type { RunReport } from './types.js';
 /** One configured webhook. */
 export type Webhook = ResolvedConfig['notify'][number];
 
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 5_000;
+const BACKOFF = { baseMs: 500, maxMs: 5_000 };
 
 /** Why an attempt failed, and whether trying again can help (a 4xx other than 408/429 will not). */
 interface AttemptFailure {
@@ -46,7 +46,7 @@ async function attempt(url: string, body: string, timeoutMs: number): Promise<At
 }
 
 /** POSTs `body` to one webhook with its retries; resolves to a warning, or undefined once delivered. */
-export async function deliverWebhook(hook: Webhook, body: string, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string | undefined> {
+export async function deliverWebhook(hook: Webhook, body: string, sleep: (ms: number) => Promise<unknown> = sleepUnlessAborted): Promise<string | undefined> {
   const tries = hook.retries + 1;
   let last: AttemptFailure = { what: 'not attempted', retry: false };
   for (let n = 1; n <= tries; n += 1) {
@@ -59,8 +59,7 @@ export async function deliverWebhook(hook: Webhook, body: string, sleep = (ms: n
         'check that the receiver is up and the notify[].webhook URL is right'
       );
     }
-    const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (n - 1));
-    await sleep(backoff / 2 + Math.random() * (backoff / 2));
+    await sleep(backoffDelay(n, BACKOFF));
   }
   return `notify: webhook ${redactUrl(hook.url)} not delivered: ${last.what}`;
 }

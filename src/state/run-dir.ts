@@ -1,4 +1,5 @@
 // Run ids and per-run folders (state_dir/runs/<run-id>/) holding unit logs; old runs are pruned.
+import { compactTimestamp } from '../util/timestamp.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,8 +8,7 @@ const KEEP_RUNS = 50;
 
 /** A sortable, unique run id: 20261121T210000Z-3fa2. */
 export function makeRunId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(2).toString('hex')}`;
+  return `${compactTimestamp(now)}-${randomBytes(2).toString('hex')}`;
 }
 
 /** Creates state_dir/runs/<run-id> (0700) and prunes all but the newest runs. */

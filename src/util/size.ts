@@ -41,3 +41,8 @@ export function formatBytes(bytes: number): string {
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
+
+/** "1.2 MiB (1234567 bytes)": people read the unit, scripts and audits read the exact count. */
+export function describeBytes(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${formatBytes(bytes)} (${bytes} bytes)`;
+}

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
-import type { ArtifactTarget, CheckContext } from '../../checks/types.js';
+import type { ArtifactTarget, CheckContext } from '../../src/contract/check.js';
 import { createExec } from '../../src/exec/index.js';
 
 /** Options of makeSqlite. */
@@ -143,8 +143,8 @@ export function makeCheckContext<Options>(
     runId: '20261121T000000Z-0000',
     exec: createExec({ hosts: {}, stateDir: os.tmpdir() }),
     signal: new AbortController().signal,
-    log: () => undefined,
     hosts: {},
+    systemctl: ['systemctl'],
     tempDir: os.tmpdir(),
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     now: Date.now,
@@ -159,6 +159,7 @@ export async function makeTarget(file: string, overrides: Partial<ArtifactTarget
     unit: 'test-unit',
     pattern: file,
     unitTimeoutMs: 30_000,
+    located: { id: file, location: file, completedAtMs: info.mtimeMs, bytes: info.size, file },
     facts: { file, bytes: info.size, mtimeMs: info.mtimeMs },
     history: { read: async () => [] },
     ...overrides,

@@ -185,7 +185,7 @@ describe('rearguard audit', () => {
       expect(byId('headroom').length).toBeGreaterThan(0);
       const db = report.stages[0].units.find((u: { name: string }) => u.name === 'db');
       expect(db.status).toBe('ok');
-      expect(db.artifacts[0].checks.map((c: { id: string; status: string }) => `${c.id}:${c.status}`)).toEqual(['exists:ok', 'stale:ok', 'size-trend:ok']);
+      expect(db.artifacts[0].checks.map((c: { id: string; status: string }) => `${c.id}:${c.status}`)).toEqual(['exists:ok', 'max_age:ok', 'size:ok']);
       expect(await readFile(reports.file('a.xml'), 'utf8')).toContain('<testsuite name="pre-flight"');
     } finally {
       await reports.cleanup();
@@ -199,11 +199,39 @@ describe('rearguard audit', () => {
     await utimes(ws.file(`out/${file}`), old, old);
     const stale = await runCli(['audit', '-c', 'rearguard.yml'], { cwd: ws.dir });
     expect(stale.exitCode).toBe(2);
-    expect(stale.stdout).toMatch(/check stale failed: newest backup is stale: written 2h\d*m?\d*s? ago .*max_age is 1h/);
+    expect(stale.stdout).toMatch(/check max_age failed: \S+ is 2h\d*m?\d*s? old \(written at .*\), older than max_age 1h/);
 
     expect((await backup(-1)).exitCode).toBe(2);
     const afterFailure = await runCli(['audit', '-c', 'rearguard.yml'], { cwd: ws.dir });
     expect(afterFailure.exitCode).toBe(2);
     expect(afterFailure.verdictLine).toMatch(/critical \(exit 2\): audit found 1 error\(s\) \(1 last-runs\): last-runs: last run \S+ \(orchestrate, .*\) was critical/);
+  });
+
+  it('gives the same answer as verify for a backup dated in the future: one max_age rule', async () => {
+    expect((await backup(1000)).exitCode).toBe(0);
+    const [file] = (await readdir(ws.file('out'))).filter((n) => n.endsWith('.bin'));
+    const future = new Date(Date.now() + 2 * 24 * 3600_000);
+    await utimes(ws.file(`out/${file}`), future, future);
+    const reports = await makeWorkspace('rearguard-future-');
+    try {
+      const verify = await runCli(['verify', '-c', 'rearguard.yml', '--json', reports.file('verify.json')], { cwd: ws.dir });
+      const audit = await runCli(['audit', '-c', 'rearguard.yml', '--json', reports.file('audit.json')], { cwd: ws.dir });
+      const maxAge = async (name: string): Promise<{ status: string; message: string }> => {
+        const report = await reports.readJson(name);
+        const db = report.stages[0].units.find((u: { name: string }) => u.name === 'db');
+        return db.artifacts[0].checks.find((c: { id: string }) => c.id === 'max_age');
+      };
+      const fromVerify = await maxAge('verify.json');
+      const fromAudit = await maxAge('audit.json');
+      expect(fromVerify.status).toBe('failed');
+      expect(fromVerify.message).toMatch(/written at .*, 4[78]h\S* in the future: its age cannot be judged; fix the clock of the host that wrote it/);
+      // The same rule and words; only the measured distance into the future may differ by the seconds between the runs.
+      const rule = (c: { status: string; message: string }): string => `${c.status}: ${c.message.replace(/, \S+ in the future/, ', <distance> in the future')}`;
+      expect(rule(fromAudit)).toBe(rule(fromVerify));
+      expect(verify.exitCode).toBe(2);
+      expect(audit.exitCode).toBe(2);
+    } finally {
+      await reports.cleanup();
+    }
   });
 });

@@ -28,6 +28,7 @@ export async function auditCommand(flags: CommonFlags, io: CommandIo): Promise<n
     observers,
     ...(config.options.jsonPath && { jsonPath: config.options.jsonPath }),
     ...(config.options.junitPath && { junitPath: config.options.junitPath }),
+    signal: io.signal,
   });
   await renderer.done?.();
   return report.exit_code;

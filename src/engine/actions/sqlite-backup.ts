@@ -1,4 +1,5 @@
 // sqlite_backup units: an online copy with SQLite's backup API, safe while the application writes.
+import { compactTimestamp } from '../../util/timestamp.js';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rm, stat } from 'node:fs/promises';
@@ -18,10 +19,6 @@ const PAGES_PER_STEP = 1024;
 // is copied in one step, from one snapshot (in WAL mode the writer is not blocked meanwhile).
 const STEP_BUDGET_FACTOR = 2;
 
-/** UTC timestamp of file names: 20261121T210000Z. */
-export function formatTimestamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
 
 class StopBackup extends Error {}
 
@@ -39,7 +36,7 @@ export async function runSqliteBackupAction(ctx: ActionContext): Promise<ActionR
   const sourceInfo = await stat(source).catch(() => undefined);
   if (!sourceInfo?.isFile()) return fail(`sqlite_backup.source ${source} is not a file; expected the application's SQLite database`);
 
-  const final = dest.split(TIMESTAMP_PLACEHOLDER).join(formatTimestamp(new Date()));
+  const final = dest.split(TIMESTAMP_PLACEHOLDER).join(compactTimestamp(new Date()));
   const dir = path.dirname(final);
   await mkdir(dir, { recursive: true });
   if (await stat(final).then(() => true, () => false)) {

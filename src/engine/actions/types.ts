@@ -1,5 +1,4 @@
 // The contract of unit actions (run, shell, systemd, sqlite_backup).
-import type { ResolvedHost } from '../../config/types.js';
 import type { Exec } from '../../exec/types.js';
 import type { PlannedUnit } from '../../plan/types.js';
 
@@ -9,7 +8,6 @@ export interface ActionContext {
   env: Record<string, string>;
   logFile: string;
   exec: Exec;
-  hosts: Record<string, ResolvedHost>;
   systemctl: string[];
   signal: AbortSignal;
   /** Appends a line of rearguard's own to the unit log. */

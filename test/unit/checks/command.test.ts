@@ -1,5 +1,6 @@
 // The artifact command check with real processes: {artifact} and REARGUARD_ARTIFACT, exit codes, timeouts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { planArtifact } from '../../../src/plan/build-plan.js';
 import { commandCheck, substituteArtifact } from '../../../checks/command.js';
 import type { ResolvedArtifact } from '../../../src/config/types.js';
 import { makeCheckContext, makeTarget } from '../../helpers/fixtures.js';
@@ -54,11 +55,13 @@ describe('command check', () => {
     expect(substituteArtifact(['--file={artifact}', '{artifact}.sha256'], '/b/x')).toEqual(['--file=/b/x', '/b/x.sha256']);
   });
 
-  it('never runs under audit, which is read-only', () => {
-    const artifact: ResolvedArtifact = { pattern: 'x', level: 'error', fresh: true, command: { argv: ['true'], level: 'warning' } };
-    expect(commandCheck.select(artifact, 'audit')).toBeUndefined();
+  it('is planned for orchestrate, verify and restore-test, never for audit, which runs only read-only checks', () => {
+    const artifact: ResolvedArtifact = { pattern: 'x', source: { kind: 'path', options: { pattern: 'x' } }, level: 'error', fresh: true, command: { argv: ['true'], level: 'warning' } };
+    expect(commandCheck.effect).toBe('runs-commands');
+    expect(planArtifact(artifact, 'audit', false, true).checks.map((c) => c.id)).toEqual(['exists']);
     for (const command of ['orchestrate', 'verify', 'restore-test'] as const) {
-      expect(commandCheck.select(artifact, command)).toEqual({ options: { argv: ['true'] }, level: 'warning' });
+      const planned = planArtifact(artifact, command, command === 'orchestrate', false).checks.find((c) => c.id === 'command');
+      expect(planned).toMatchObject({ options: { argv: ['true'] }, level: 'warning' });
     }
   });
 });

@@ -47,7 +47,7 @@ describe('max_age check', () => {
   });
 
   it('applies to verify, audit and restore-test, not orchestrate (which uses fresh)', () => {
-    const artifact: ResolvedArtifact = { pattern: 'x', level: 'warning', fresh: true, maxAgeMs: HOUR };
+    const artifact: ResolvedArtifact = { pattern: 'x', source: { kind: 'path', options: { pattern: 'x' } }, level: 'warning', fresh: true, maxAgeMs: HOUR };
     for (const command of ['verify', 'audit', 'restore-test'] as const) {
       expect(maxAgeCheck.select(artifact, command)).toEqual({ options: { maxAgeMs: HOUR }, level: 'warning' });
     }

@@ -74,7 +74,7 @@ describe('restore check: a sound archive', () => {
   });
 
   it('is chosen for orchestrate and restore-test only', () => {
-    const artifact: ResolvedArtifact = { pattern: 'x', level: 'error', fresh: true, restore: { json: '*.json', level: 'warning' } };
+    const artifact: ResolvedArtifact = { pattern: 'x', source: { kind: 'path', options: { pattern: 'x' } }, level: 'error', fresh: true, restore: { json: '*.json', level: 'warning' } };
     expect(restoreCheck.select(artifact, 'orchestrate')).toEqual({ options: { json: '*.json' }, level: 'warning' });
     expect(restoreCheck.select(artifact, 'restore-test')?.level).toBe('warning');
     expect(restoreCheck.select(artifact, 'verify')).toBeUndefined();

@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evaluateSize, sizeCheck } from '../../../checks/size.js';
-import type { CheckContext, HistoryEntry } from '../../../checks/types.js';
+import type { CheckContext } from '../../../src/contract/check.js';
+import type { HistoryEntry } from '../../../src/contract/history.js';
 import type { ResolvedArtifact } from '../../../src/config/types.js';
 import { appendHistory, historyFile, historyReader } from '../../../src/state/history.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
@@ -22,8 +23,8 @@ function context(options: SizeOptions): CheckContext<SizeOptions> {
     runId: '20261121T000000Z-0000',
     exec: {} as CheckContext<SizeOptions>['exec'],
     signal: new AbortController().signal,
-    log: () => undefined,
     hosts: {},
+    systemctl: ['systemctl'],
     tempDir: '/tmp',
     env: {},
     now: Date.now,

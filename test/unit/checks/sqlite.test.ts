@@ -82,8 +82,8 @@ describe('sqlite check', () => {
   });
 
   it('applies to every command that has the option', () => {
-    const artifact = { pattern: 'x', level: 'error' as const, fresh: true, sqlite: { level: 'warning' as const } };
-    expect(sqliteCheck.select(artifact, 'audit')).toEqual({ options: {}, level: 'warning' });
+    const artifact = { pattern: 'x', source: { kind: 'path' as const, options: { pattern: 'x' } }, level: 'error' as const, fresh: true, sqlite: { level: 'warning' as const } };
+    expect(sqliteCheck.select(artifact, 'restore-test')).toEqual({ options: {}, level: 'warning' });
     expect(sqliteCheck.select({ ...artifact, sqlite: undefined }, 'verify')).toBeUndefined();
   });
 });

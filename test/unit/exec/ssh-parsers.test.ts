@@ -1,7 +1,7 @@
 // Parsers of what remote hosts answer (sha256 tools, df, temp file lists) and the retry backoff (pure).
 import { describe, expect, it } from 'vitest';
 import { parseDfAvailable } from '../../../checks/preflight/reachable.js';
-import { uploadTempName } from '../../../checks/upload.js';
+import { uploadTempName } from '../../../actions/upload.js';
 import { joinRemotePath, parseInspectReport } from '../../../src/exec/remote-file.js';
 import { parseTempFileList } from '../../../src/exec/remote-temp-files.js';
 import { retryDelay, RETRY_MAX_MS } from '../../../src/exec/ssh-retry.js';

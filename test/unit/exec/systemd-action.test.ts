@@ -76,7 +76,6 @@ function context(exec: Exec, overrides: Partial<PlannedUnit> = {}): ActionContex
     env: {},
     logFile: path.join(dir, 'unit.log'),
     exec,
-    hosts: {},
     systemctl: ['systemctl'],
     signal: new AbortController().signal,
     notes,

@@ -2,20 +2,16 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HistoryEntry } from '../../../checks/types.js';
+import { compareWithBaseline, computeBaseline, entriesBefore, medianBytes, percentChange } from '../../../checks/size/baseline.js';
+import type { HistoryEntry } from '../../../src/contract/history.js';
 import {
   appendHistory,
-  computeBaseline,
-  compareWithBaseline,
-  entriesBefore,
   HISTORY_LIMIT,
   HistoryCorruptError,
   historyFile,
   largestRecentTotal,
   listSetAsideHistory,
-  medianBytes,
   parseByteCount,
-  percentChange,
   readAllHistories,
   readHistory,
 } from '../../../src/state/history.js';

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { inspectRemoteFile, joinRemotePath } from '../src/exec/remote-file.js';
 import { removeRemoteFile } from '../src/exec/remote-temp-files.js';
-import type { ArtifactCheck, CheckOutcome } from './types.js';
+import type { ArtifactAction } from '../src/contract/action.js';
+import type { CheckOutcome } from '../src/contract/check.js';
 
 type UploadOptions = { host: string; dir: string };
 
@@ -37,9 +38,12 @@ export function uploadTempName(name: string, runId: string): string {
 }
 
 /** Uploads in orchestrate, after every local check passed; `offsite` then verifies the final copy. */
-export const uploadCheck: ArtifactCheck<UploadOptions> = {
+export const uploadAction: ArtifactAction<UploadOptions> = {
   id: 'upload',
-  phase: 'artifact',
+  phase: 'ship',
+  needs: ['content', 'host'],
+  effect: 'side-effect',
+  stops: 'at-error',
   select: (artifact, command) => (command === 'orchestrate' && artifact.upload ? { options: artifact.upload, level: artifact.level } : undefined),
   describe: (options) => `upload to ${options.host}:${options.dir} (temp file, sha256 compared, then renamed)`,
   async run(ctx, target): Promise<CheckOutcome> {

@@ -1,0 +1,53 @@
+// Delivers a finished run, in one place and order: metrics, notifications, report files, the run's own record.
+import path from 'node:path';
+import type { ResolvedConfig } from '../config/types.js';
+import type { PlanEffects } from '../plan/types.js';
+import { writeReportFiles } from '../report/assemble.js';
+import { writeJsonReport } from '../report/json.js';
+import { publishMetrics } from '../report/metrics.js';
+import { sendNotifications } from '../report/notify.js';
+import type { RunReport } from '../report/types.js';
+
+/** Where and how a run is delivered, and how to tell the user about problems doing so. */
+export interface DeliveryTargets {
+  config: ResolvedConfig;
+  effects: PlanEffects;
+  runId: string;
+  warn(message: string): void;
+}
+
+/**
+ * Delivers the report that `build` makes. Metrics go first; a delivery that fails is a warning that
+ * makes the run at least partial, so the report is built again with it for what is delivered next.
+ * Returns the final report.
+ */
+export async function deliverRun(build: (deliveryWarnings: string[]) => RunReport, targets: DeliveryTargets): Promise<RunReport> {
+  const { config, effects } = targets;
+  const problems: string[] = [];
+  let report = build(problems);
+  if (effects.deliver) {
+    const metricWarnings = await publishMetrics(report, config).catch((error: Error) => [`metrics: ${error.message}`]);
+    const afterMetrics = addProblems(metricWarnings);
+    addProblems(await sendNotifications(afterMetrics, config).catch((error: Error) => [`notify: ${error.message}`]));
+  }
+  const files = effects.deliver
+    ? { json: config.options.jsonPath ?? config.report.json, junit: config.options.junitPath ?? config.report.junit }
+    : { json: config.options.jsonPath, junit: config.options.junitPath };
+  await writeReportFiles(report, files, targets.warn);
+  if (effects.runRecord) {
+    // Every run keeps its own report beside its logs; `audit` reads the last runs' verdicts from there.
+    await writeJsonReport(path.join(config.stateDir, 'runs', targets.runId, 'report.json'), report).catch((error: Error) =>
+      targets.warn(`could not keep the report in state_dir/runs/${targets.runId}: ${error.message}`),
+    );
+  }
+  return report;
+
+  function addProblems(found: string[]): RunReport {
+    for (const problem of found) targets.warn(problem);
+    if (found.length > 0) {
+      problems.push(...found);
+      report = build(problems);
+    }
+    return report;
+  }
+}
