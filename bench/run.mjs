@@ -1,148 +1,128 @@
 #!/usr/bin/env node
-// `npm run bench`: sha256 of a 1 GiB file (rearguard's sha256File vs openssl dgst -sha256) and reading a ~1 GiB
-// tar.gz through the archive check, with the peak RSS of each at two file sizes to show memory does not grow.
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+// `npm run bench`: every row of the performance table, each side by side with its yardstick in the same run,
+// interleaved round by round, with the ratio and the target. Sizes are chosen so the whole run fits in about
+// three minutes on a small machine; BENCH_SCALE=2 doubles the file sizes, BENCH_ROUNDS sets the rounds.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { artifactConfig, makeHistory, makeManyFiles, makeRandomFile, makeSparseFile, makeTarGz, MiB, trueUnitsConfig } from './lib/fixtures.mjs';
+import { formatMs, markdownTable, runOnce, runSideBySide, summarize } from './lib/measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const HASH_JS = path.join(ROOT, 'dist/src/util/hash.js');
-const ARCHIVE_JS = path.join(ROOT, 'dist/checks/archive.js');
-const MiB = 1024 * 1024;
+const BIN = path.join(ROOT, 'bin/rearguard');
+const LIB = path.join(ROOT, 'bench/lib');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const LARGE = Number(process.env.BENCH_MIB ?? 1024) * MiB;
-const SMALL = 64 * MiB;
-const TARGET = 1.15;
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const ONE = 1024 * MiB * SCALE;
+const FOUR = 256 * MiB * SCALE;
+const node = process.execPath;
+const rows = [];
 
-/** Writes `bytes` of incompressible data (a random 16 MiB block repeated, then varied per block). */
-async function makeFile(file, bytes) {
-  const block = randomBytes(16 * MiB);
-  const handle = await open(file, 'w');
+/** Times `ours` against `yardstick`; a failed run marks the row instead of stopping the benchmark. */
+function compare(work, size, ours, yardstick, { rounds = ROUNDS, target, check = okExit } = {}) {
   try {
-    for (let written = 0, n = 0; written < bytes; n += 1) {
-      block.writeUInt32LE(n, 0); // no two blocks alike, so nothing downstream can dedupe
-      const len = Math.min(block.length, bytes - written);
-      await handle.write(block, 0, len);
-      written += len;
-    }
-  } finally {
-    await handle.close();
+    const [a, b] = runSideBySide([ours.argv, yardstick.argv], rounds, (run, i) => (i === 0 ? check(run) : okExit(run)));
+    const sa = summarize(a);
+    const sb = summarize(b);
+    const ratio = sa.ms / sb.ms;
+    const verdict = target === undefined ? '' : ratio <= target ? 'met' : 'not met';
+    rows.push([work, size, ours.label, formatMs(sa.ms), sa.rssMiB === undefined ? '-' : `${sa.rssMiB.toFixed(0)} MiB`, yardstick.label, formatMs(sb.ms), `${ratio.toFixed(2)}×`, target === undefined ? '-' : `≤ ${target}×`, verdict]);
+  } catch (error) {
+    rows.push([work, size, ours.label, 'failed', '-', yardstick.label, '-', '-', target === undefined ? '-' : `≤ ${target}×`, `error: ${error.message.split('\n')[0].slice(0, 120)}`]);
   }
 }
 
-/** Runs `code` in a fresh node process; it prints JSON; returns that plus the child's peak RSS. */
-function inChild(code) {
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', maxBuffer: 16 * MiB });
-  if (child.status !== 0) throw new Error(`benchmark child failed: ${child.stderr}`);
-  return JSON.parse(child.stdout.trim().split('\n').pop());
+function okExit(run) {
+  if (run.code !== 0 && run.code !== 1) throw new Error(`exit ${run.code}: ${(run.stderr || run.stdout).trim().split('\n').slice(-2).join(' / ')}`);
 }
 
-function rearguardHash(file) {
-  return inChild(`
-    import { sha256File } from ${JSON.stringify(HASH_JS)};
-    const t = process.hrtime.bigint();
-    const hash = await sha256File(${JSON.stringify(file)});
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    console.log(JSON.stringify({ ms, hash, rssMiB: process.resourceUsage().maxRSS / 1024 }));
-  `);
-}
+const sameHashes = (expected) => (run) => {
+  okExit(run);
+  for (const hex of expected) if (!run.stdout.includes(hex)) throw new Error(`wrong digest: expected ${hex} in ${run.stdout.trim()}`);
+};
 
-function opensslHash(file) {
-  const t = process.hrtime.bigint();
-  const child = spawnSync('openssl', ['dgst', '-sha256', '-r', file], { encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (child.status !== 0) throw new Error(`openssl failed: ${child.stderr || child.error}`);
-  return { ms, hash: child.stdout.split(' ')[0] };
-}
-
-function archiveRead(file) {
-  return inChild(`
-    import { archiveCheck } from ${JSON.stringify(ARCHIVE_JS)};
-    const t = process.hrtime.bigint();
-    const out = await archiveCheck.run({ options: { expect: [] }, signal: new AbortController().signal }, { facts: { file: ${JSON.stringify(file)} } });
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    console.log(JSON.stringify({ ms, status: out.status, message: out.message, rssMiB: process.resourceUsage().maxRSS / 1024 }));
-  `);
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-const mibps = (bytes, ms) => (bytes / MiB / (ms / 1000)).toFixed(0);
-
-function table(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-}
+const cli = (...args) => [node, BIN, ...args];
 
 async function main() {
-  if (!existsSync(HASH_JS)) throw new Error(`${HASH_JS} is missing: run "npm run build" first (npm run bench does it)`);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rearguard-bench-'));
-  const rows = [['what', 'file', 'median time', 'throughput', 'peak RSS']];
-  const verdicts = [];
+  if (!existsSync(path.join(ROOT, 'dist/src/util/hash-pool.js'))) throw new Error('dist/ is missing: run "npm run build" first (npm run bench does it)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rearguard-bench-'));
+  const state = path.join(dir, 'state');
   try {
-    const small = path.join(dir, 'small.bin');
-    const large = path.join(dir, 'large.bin');
-    console.log(`writing ${SMALL / MiB} MiB and ${LARGE / MiB} MiB test files in ${dir} ...`);
-    await makeFile(small, SMALL);
-    await makeFile(large, LARGE);
+    console.log(`building test files in ${dir} ...`);
+    const big = path.join(dir, 'one.bin');
+    const bigHash = await makeRandomFile(big, ONE);
+    const quarter = [];
+    for (let i = 0; i < 4; i += 1) quarter.push({ file: path.join(dir, `four-${i}.bin`), hash: await makeRandomFile(path.join(dir, `four-${i}.bin`), FOUR) });
+    const archive = makeTarGz(dir, 'restore', 16, 12 * MiB * SCALE);
+    const sparse = path.join(dir, 'ten.bin');
+    makeSparseFile(sparse, 10 * 1024 * MiB);
+    const many = path.join(dir, 'many');
+    const newest = makeManyFiles(many, 100_000);
+    const history = path.join(dir, 'history.json');
+    makeHistory(history, 10_000);
+    const cfg = (name, text) => {
+      const file = path.join(dir, `${name}.yml`);
+      writeFileSync(file, text);
+      return file;
+    };
+    const oneCfg = cfg('one', artifactConfig(state, [{ path: big, extra: '            checksum: sidecar\n' }]));
+    const fourCfg = cfg('four', artifactConfig(state, quarter.map((q) => ({ path: q.file, extra: '            checksum: sidecar\n' }))));
+    const restoreCfg = cfg('restore', artifactConfig(state, [{ path: archive, extra: '            checksum: sidecar\n            archive: { expect: [SHA256SUMS] }\n            restore: { sha256sums: SHA256SUMS }\n' }]));
+    const unitsCfg = cfg('units', trueUnitsConfig(state, 200, 16));
+    const smallCfg = cfg('small', trueUnitsConfig(state, 3, 2));
+    const thousandCfg = cfg('thousand', trueUnitsConfig(state, 1000, 16));
+    const openssl = (...files) => ['openssl', 'dgst', '-sha256', '-r', ...files];
+    runOnce(['cat', big, ...quarter.map((q) => q.file), archive], { stdio: 'ignore' }); // page cache warm for every side
+    console.log('measuring ...');
 
-    opensslHash(large); // warm the page cache so both sides read from memory
-    const ours = [];
-    const theirs = [];
-    for (let i = 0; i < ROUNDS; i += 1) {
-      ours.push(rearguardHash(large));
-      theirs.push(opensslHash(large));
-    }
-    if (ours[0].hash !== theirs[0].hash) throw new Error(`hash mismatch: rearguard ${ours[0].hash}, openssl ${theirs[0].hash}`);
-    const smallRun = rearguardHash(small);
-    const oursMs = median(ours.map((r) => r.ms));
-    const theirsMs = median(theirs.map((r) => r.ms));
-    rows.push(['sha256 rearguard sha256File', `${LARGE / MiB} MiB`, `${oursMs.toFixed(0)} ms`, `${mibps(LARGE, oursMs)} MiB/s`, `${median(ours.map((r) => r.rssMiB)).toFixed(0)} MiB`]);
-    rows.push(['sha256 rearguard sha256File', `${SMALL / MiB} MiB`, `${smallRun.ms.toFixed(0)} ms`, `${mibps(SMALL, smallRun.ms)} MiB/s`, `${smallRun.rssMiB.toFixed(0)} MiB`]);
-    rows.push(['sha256 openssl dgst -sha256', `${LARGE / MiB} MiB`, `${theirsMs.toFixed(0)} ms`, `${mibps(LARGE, theirsMs)} MiB/s`, '-']);
-    const ratio = oursMs / theirsMs;
-    verdicts.push(`hashing: rearguard takes ${ratio.toFixed(2)}x the time of openssl (target ≤ ${TARGET}): ${ratio <= TARGET ? 'PASS' : 'FAIL'}`);
-    const rssGrowth = median(ours.map((r) => r.rssMiB)) - smallRun.rssMiB;
-    verdicts.push(`hashing memory: peak RSS grows ${rssGrowth.toFixed(0)} MiB from ${SMALL / MiB} MiB to ${LARGE / MiB} MiB of input: ${rssGrowth < 32 ? 'constant (PASS)' : 'GROWS (FAIL)'}`);
+    const gib = (bytes) => (bytes >= 1024 * MiB ? `${bytes / 1024 / MiB} GiB` : `${bytes / MiB} MiB`);
+    compare('sha256 of one file', gib(ONE), { label: 'hash pool', argv: [node, `${LIB}/hash-child.mjs`, 'pool', big] }, { label: 'openssl dgst -sha256', argv: openssl(big) }, { target: 1.15, check: sameHashes([bigHash]) });
+    compare('sha256 of one file', gib(ONE), { label: 'sha256File (simple path)', argv: [node, `${LIB}/hash-child.mjs`, 'simple', big] }, { label: 'openssl dgst -sha256', argv: openssl(big) }, { check: sameHashes([bigHash]) });
+    compare('`verify`, one artifact with a sidecar', gib(ONE), { label: 'rearguard verify', argv: cli('verify', '-c', oneCfg, '--quiet', '--no-color') }, { label: 'openssl dgst -sha256', argv: openssl(big) }, { target: 1.15 });
+    const files = quarter.map((q) => q.file);
+    const xargs = { label: 'xargs -P2 openssl dgst', argv: ['sh', '-c', 'printf "%s\\n" "$@" | xargs -P2 -n1 openssl dgst -sha256 -r', 'sh', ...files] };
+    compare('sha256 of four files', `4 × ${gib(FOUR)}`, { label: 'hash pool', argv: [node, `${LIB}/hash-child.mjs`, 'pool', ...files] }, xargs, { target: 1.2, check: sameHashes(quarter.map((q) => q.hash)) });
+    compare('sha256 of four files', `4 × ${gib(FOUR)}`, { label: 'sha256File (simple path)', argv: [node, `${LIB}/hash-child.mjs`, 'simple', ...files] }, xargs, { check: sameHashes(quarter.map((q) => q.hash)) });
+    compare('`verify`, four artifacts', `4 × ${gib(FOUR)}`, { label: 'rearguard verify', argv: cli('verify', '-c', fourCfg, '--quiet', '--no-color') }, xargs, { target: 1.2 });
 
-    if (!existsSync(ARCHIVE_JS)) {
-      verdicts.push('archive reading: skipped, checks/archive.ts is not built in this tree');
-    } else {
-      const smallTar = path.join(dir, 'small.tar.gz');
-      const largeTar = path.join(dir, 'large.tar.gz');
-      console.log('building tar.gz files (gzip -1 of incompressible data) ...');
-      for (const [src, out] of [[small, smallTar], [large, largeTar]]) {
-        const tar = spawnSync('sh', ['-c', 'tar -C "$1" -cf - "$2" | gzip -1 > "$3"', 'sh', dir, path.basename(src), out]);
-        if (tar.status !== 0) throw new Error(`building ${out} failed: ${tar.stderr}`);
-      }
-      await rm(large); // keep the disk use down while reading
-      const reads = [];
-      for (let i = 0; i < ROUNDS; i += 1) reads.push(archiveRead(largeTar));
-      const smallRead = archiveRead(smallTar);
-      if (reads[0].status !== 'ok') throw new Error(`archive check failed: ${reads[0].message}`);
-      const { size } = await (await import('node:fs/promises')).stat(largeTar);
-      const { size: smallSize } = await (await import('node:fs/promises')).stat(smallTar);
-      const readMs = median(reads.map((r) => r.ms));
-      rows.push(['archive check (tar.gz to the end)', `${(size / MiB).toFixed(0)} MiB`, `${readMs.toFixed(0)} ms`, `${mibps(size, readMs)} MiB/s`, `${median(reads.map((r) => r.rssMiB)).toFixed(0)} MiB`]);
-      rows.push(['archive check (tar.gz to the end)', `${(smallSize / MiB).toFixed(0)} MiB`, `${smallRead.ms.toFixed(0)} ms`, `${mibps(smallSize, smallRead.ms)} MiB/s`, `${smallRead.rssMiB.toFixed(0)} MiB`]);
-      const growth = median(reads.map((r) => r.rssMiB)) - smallRead.rssMiB;
-      verdicts.push(`archive memory: peak RSS grows ${growth.toFixed(0)} MiB from ${(smallSize / MiB).toFixed(0)} MiB to ${(size / MiB).toFixed(0)} MiB of tar.gz: ${growth < 32 ? 'constant (PASS)' : 'GROWS (FAIL)'}`);
-    }
+    const scratch = path.join(dir, 'scratch');
+    const pipeline = `rm -rf "$2" && mkdir "$2" && cd "$(dirname "$1")" && sha256sum -c --quiet "$1.sha256" && tar -xzf "$1" -C "$2" && cd "$2" && sha256sum -c --quiet SHA256SUMS`;
+    const shell = { label: 'sha256sum -c + tar -xzf + sha256sum -c', argv: ['sh', '-c', pipeline, 'sh', archive, scratch] };
+    const restoreRounds = Math.max(1, ROUNDS - 1);
+    compare('`restore-test` of a tar.gz (16 files, SHA256SUMS)', '16 × 12 MiB', { label: 'rearguard restore-test', argv: cli('restore-test', '-c', restoreCfg, '--quiet', '--no-color') }, shell, { target: 0.6, rounds: restoreRounds });
+    compare('`restore-test` of a tar.gz (16 files, SHA256SUMS)', '16 × 12 MiB', { label: 'rearguard restore-test', argv: cli('restore-test', '-c', restoreCfg, '--quiet', '--no-color') }, { label: 'gzip -dc (the floor)', argv: ['sh', '-c', 'gzip -dc "$1" > /dev/null', 'sh', archive] }, { rounds: restoreRounds });
+
+    compare('`orchestrate` of `true` units, concurrency 16', '200 units', { label: 'rearguard orchestrate', argv: cli('orchestrate', '-c', unitsCfg, '--quiet', '--no-color') }, { label: 'xargs -P16 -n1 true', argv: ['sh', '-c', 'seq 200 | xargs -P16 -n1 true'] });
+    const nodeZero = { label: 'node -e 0', argv: [node, '-e', '0'] };
+    compare('`rearguard plan`, small config', '3 units', { label: 'rearguard plan', argv: cli('plan', '-c', smallCfg) }, nodeZero, { rounds: ROUNDS + 2 });
+    compare('`rearguard --version`', '-', { label: 'rearguard --version', argv: cli('--version') }, nodeZero, { rounds: ROUNDS + 2 });
+    compare('`rearguard plan`, 1,000 units', '1000 units', { label: 'rearguard plan', argv: cli('plan', '-c', thousandCfg) }, nodeZero);
+
+    const pattern = path.join(many, 'app-*.sql.gz');
+    const found = (run) => {
+      okExit(run);
+      if (run.stdout.trim() !== newest) throw new Error(`expected ${newest}, got ${run.stdout.trim()}`);
+    };
+    compare('newest of a glob', '100,000 files', { label: 'findNewestFile', argv: [node, `${LIB}/newest-child.mjs`, 'fast', pattern] }, { label: 'glob, then stat each (before)', argv: [node, `${LIB}/newest-child.mjs`, 'today', pattern] }, { check: found });
+    compare('newest of a glob', '100,000 files', { label: 'findNewestFile', argv: [node, `${LIB}/newest-child.mjs`, 'fast', pattern] }, { label: 'find -printf | sort -n | tail -1', argv: ['sh', '-c', 'find "$1" -maxdepth 1 -name "app-*.sql.gz" -printf "%T@ %p\\n" | sort -n | tail -1', 'sh', many] }, { check: found });
+    compare('sha256, memory as files grow (sparse file)', '10 GiB', { label: 'hash pool', argv: [node, `${LIB}/hash-child.mjs`, 'pool', sparse] }, { label: 'cat > /dev/null (reading alone)', argv: ['sh', '-c', 'cat "$1" > /dev/null', 'sh', sparse] }, { rounds: 1 });
+
+    const historyReads = ['rearguard', 'json'].map((mode) => {
+      const runs = Array.from({ length: ROUNDS + 2 }, () => JSON.parse(runOnce([node, `${LIB}/history-child.mjs`, mode, history]).stdout));
+      if (runs[0].count !== 10_000) throw new Error(`history read ${runs[0].count} entries, expected 10000`);
+      return summarize(runs);
+    });
+    rows.push(['size history read (in process, first read)', '10,000 entries', 'readHistory', formatMs(historyReads[0].ms), '-', 'readFileSync + JSON.parse', formatMs(historyReads[1].ms), `${(historyReads[0].ms / historyReads[1].ms).toFixed(2)}×`, '-', '']);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nnode ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, median of ${ROUNDS} rounds, page cache warm\n`);
-  console.log(table(rows));
-  console.log('');
-  for (const line of verdicts) console.log(line);
-  if (verdicts.some((line) => line.includes('FAIL'))) process.exitCode = 1;
+  const cpu = os.cpus();
+  console.log(`\n${os.availableParallelism()} CPU(s) ${cpu[0]?.model ?? ''}, ${(os.totalmem() / 1024 / MiB).toFixed(0)} GiB RAM, node ${process.version}, ${os.type()} ${os.release()}`);
+  console.log(`median of ${ROUNDS} rounds (restore-test ${Math.max(1, ROUNDS - 1)}, 10 GiB 1), page cache warm, load average before: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(markdownTable(['work', 'size', 'rearguard', 'time', 'peak RSS', 'yardstick', 'time', 'ratio', 'target', ''], rows));
+  if (rows.some((row) => String(row[9]).startsWith('error'))) process.exitCode = 1;
 }
 
 main().catch((error) => {

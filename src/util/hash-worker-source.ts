@@ -11,8 +11,15 @@ const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 
-// One buffer per worker, reused for every read of every job: no garbage per chunk.
-let buffer = null;
+// Two buffers per worker, reused for every read of every job: no garbage per chunk. While one is hashed, the
+// next read fills the other, so copying from the page cache and hashing overlap.
+let buffers = null;
+
+function readInto(fd, buffer, want, position) {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buffer, 0, want, position, (error, n) => (error ? reject(error) : resolve(n)));
+  });
+}
 
 function kindOf(info) {
   if (info.isDirectory()) return 'a directory';
@@ -23,8 +30,10 @@ function kindOf(info) {
   return 'not a regular file';
 }
 
-function hashJob(job) {
-  if (buffer === null || buffer.length !== job.bufferBytes) buffer = Buffer.allocUnsafeSlow(job.bufferBytes);
+async function hashJob(job) {
+  if (buffers === null || buffers[0].length !== job.bufferBytes) {
+    buffers = [Buffer.allocUnsafeSlow(job.bufferBytes), Buffer.allocUnsafeSlow(job.bufferBytes)];
+  }
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); it changes nothing for files.
   const fd = fs.openSync(job.file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
@@ -36,18 +45,26 @@ function hashJob(job) {
       throw error;
     }
     const hash = createHash('sha256');
+    const size = job.bufferBytes;
     let position = job.start;
     let left = job.length; // -1: to the end of the file as it is when the read reaches it
+    const want = () => (left < 0 ? size : Math.min(size, left));
+    const next = (buffer) => {
+      const n = want();
+      return n === 0 ? Promise.resolve(0) : readInto(fd, buffer, n, position);
+    };
     let bytes = 0;
+    let current = 0;
+    let pending = next(buffers[current]);
     for (;;) {
-      const want = left < 0 ? buffer.length : Math.min(buffer.length, left);
-      if (want === 0) break;
-      const n = fs.readSync(fd, buffer, 0, want, position);
+      const n = await pending;
       if (n === 0) break;
-      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
       position += n;
       bytes += n;
       if (left > 0) left -= n;
+      pending = next(buffers[1 - current]);
+      hash.update(n === size ? buffers[current] : buffers[current].subarray(0, n));
+      current = 1 - current;
     }
     return { id: job.id, sha256: hash.digest('hex'), bytes };
   } finally {
@@ -56,12 +73,9 @@ function hashJob(job) {
 }
 
 parentPort.on('message', (job) => {
-  let answer;
-  try {
-    answer = hashJob(job);
-  } catch (error) {
-    answer = { id: job.id, error: { code: error && error.code, syscall: error && error.syscall, message: String(error && error.message) } };
-  }
-  parentPort.postMessage(answer);
+  hashJob(job).then(
+    (answer) => parentPort.postMessage(answer),
+    (error) => parentPort.postMessage({ id: job.id, error: { code: error && error.code, syscall: error && error.syscall, message: String(error && error.message) } }),
+  );
 });
 `;
