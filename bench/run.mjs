@@ -2,7 +2,7 @@
 // `npm run bench`: every row of the performance table, each side by side with its yardstick in the same run,
 // interleaved round by round, with the ratio and the target. Sizes are chosen so the whole run fits in about
 // three minutes on a small machine; BENCH_SCALE=2 doubles the file sizes, BENCH_ROUNDS sets the rounds.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

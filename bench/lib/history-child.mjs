@@ -1,6 +1,7 @@
 // `node bench/lib/history-child.mjs rearguard|json <file>`: reads a size history in a fresh process; prints the
 // entry count and the ms the read took, measured inside (the process start is the same for both and left out).
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 

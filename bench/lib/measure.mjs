@@ -1,4 +1,5 @@
 // Timing helpers of the benchmarks: whole commands, wall time by the clock, peak memory by /usr/bin/time.
+import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
