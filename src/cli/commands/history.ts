@@ -4,7 +4,7 @@ import { describeRange } from '../../../checks/size.js';
 import { describeBytes } from '../../util/size.js';
 import { buildHistoryViews, type HistoryView } from '../../audit/history-view.js';
 import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../state/atomic.js';
+import { writeReportText } from '../../report/json.js';
 import { readAllHistories } from '../../state/history.js';
 import type { CommonFlags } from '../options.js';
 import { loadForCommand, type CommandIo } from './run.js';
@@ -38,7 +38,7 @@ export async function historyCommand(flags: HistoryFlags, args: string[], io: Co
   const corrupt = views.filter((view) => view.problem !== undefined);
   if (flags.json !== undefined) {
     const text = `${JSON.stringify({ schema: 'rearguard.history-view/v1', state_dir: config.stateDir, artifacts: views }, null, 2)}\n`;
-    if (typeof flags.json === 'string') await writeFileAtomic(flags.json, text);
+    if (typeof flags.json === 'string') await writeReportText(flags.json, text);
     else io.output.out(text.trimEnd());
   } else {
     for (const line of renderHistoryViews(views, limit)) io.output.out(line);
