@@ -1,6 +1,8 @@
 // The file source: a glob; the newest regular file by mtime is the backup.
 import { stat } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
+import { z } from 'zod';
+import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
 
 /** Finds the newest regular file matching `pattern`, or undefined. */
@@ -18,6 +20,9 @@ export async function findNewest(pattern: string): Promise<{ file: string; bytes
 /** `path:` artifacts: files on this machine, found by a glob. */
 export const fileSource: ArtifactSource<{ pattern: string }> = {
   kind: 'path',
+  config: defineFragment(z.string().min(1).describe('Glob of the artifact; the newest regular file by mtime is checked.'), (raw, ctx) => ({
+    pattern: ctx.resolvePath(raw),
+  })),
   provides: ['content'],
   name: (options) => options.pattern,
   async locate(ctx) {

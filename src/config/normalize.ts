@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { parseDuration } from '../util/duration.js';
 import { parseSize } from '../util/size.js';
+import { artifactSources } from '../../sources/registry.js';
 import type { RawArtifact, RawConfig, RawHost, RawPreflight, RawUnit } from './schema.js';
 import type {
   Level,
@@ -189,9 +190,18 @@ function levelOf(value: unknown, fallback: Level): Level {
     : fallback;
 }
 
+/** The artifact's source (the one kind key it has, the schema guarantees) with its options, and its name for reports. */
+function resolveSource(a: RawArtifact, resolvePath: (p: string) => string): Pick<ResolvedArtifact, 'pattern' | 'source'> {
+  const raw = a as Record<string, unknown>;
+  const kind = Object.keys(artifactSources).find((key) => raw[key] !== undefined);
+  const source = kind === undefined ? undefined : artifactSources[kind];
+  if (!kind || !source) throw new Error('unreachable: schema guarantees one artifact kind');
+  const options: unknown = source.config.resolve(raw[kind], { resolvePath });
+  return { pattern: source.name(options), source: { kind, options } };
+}
+
 function normalizeArtifact(a: RawArtifact, level: Level, resolvePath: (p: string) => string): ResolvedArtifact {
-  const pattern = resolvePath(a.path);
-  const out: ResolvedArtifact = { pattern, source: { kind: 'path', options: { pattern } }, level, fresh: a.fresh ?? true };
+  const out: ResolvedArtifact = { ...resolveSource(a, resolvePath), level, fresh: a.fresh ?? true };
   if (a.max_age) out.maxAgeMs = parseDuration(a.max_age);
   if (a.checksum !== undefined) {
     out.checksum =

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DURATION_PATTERN } from '../util/duration.js';
 import { SIZE_PATTERN } from '../util/size.js';
 import { findUnsafeSshOption } from '../exec/ssh-options.js';
+import { artifactSources } from '../../sources/registry.js';
 
 const duration = z
   .string()
@@ -48,8 +49,13 @@ const restore = z.strictObject({
   level: level.optional(),
 });
 
-const artifact = z.strictObject({
-  path: z.string().min(1).describe('Glob of the artifact; the newest regular file by mtime is checked.'),
+// Each artifact is exactly one kind of backup; a kind's key and schema come from its source.
+const SOURCE_KINDS = Object.keys(artifactSources);
+const sourceKeys: Record<string, z.ZodOptional<z.ZodType>> = Object.fromEntries(
+  Object.entries(artifactSources).map(([kind, source]) => [kind, (source!.config.schema as z.ZodType).optional()]),
+);
+
+const artifactChecks = z.strictObject({
   level: level.optional().describe('Default level of this artifact\'s checks.'),
   fresh: z.boolean().optional().describe('orchestrate: the file must be written by this run (default true).'),
   max_age: duration.optional().describe('verify/audit/restore-test: the newest match must be younger than this.'),
@@ -75,6 +81,20 @@ const artifact = z.strictObject({
   offsite: remoteTarget.extend({ level: level.optional() }).optional(),
   upload: remoteTarget.optional(),
 });
+
+/** An artifact as written: the checks' keys, typed, and one source kind's key. */
+export type RawArtifact = z.output<typeof artifactChecks> & { readonly [kind: string]: unknown };
+
+// Typed as RawArtifact: the kinds' keys are only known from the registry at run time.
+const artifact = z.strictObject({ ...sourceKeys, ...artifactChecks.shape }).superRefine((value, ctx) => {
+  const kinds = SOURCE_KINDS.filter((kind) => (value as Record<string, unknown>)[kind] !== undefined);
+  if (kinds.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `an artifact is exactly one of ${SOURCE_KINDS.join(', ')}; found ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`,
+    });
+  }
+}) as unknown as z.ZodType<RawArtifact>;
 
 const systemdMatch = z.strictObject({
   match: z.string().min(1).describe('A glob over service names, e.g. "restic-backup-*.service".'),
@@ -272,6 +292,12 @@ export const configSchema = z
         }
         const refs: Array<[string | undefined, Array<string | number>]> = [[unitValue.host, ['host']]];
         unitValue.artifacts?.forEach((a, i) => {
+          for (const kind of SOURCE_KINDS) {
+            const own = (a as Record<string, unknown>)[kind];
+            if (typeof own === 'object' && own !== null && typeof (own as { host?: unknown }).host === 'string') {
+              refs.push([(own as { host: string }).host, ['artifacts', i, kind, 'host']]);
+            }
+          }
           refs.push([a.offsite?.host, ['artifacts', i, 'offsite', 'host']]);
           refs.push([a.upload?.host, ['artifacts', i, 'upload', 'host']]);
         });
@@ -302,7 +328,6 @@ export const configSchema = z
 /** The config as written, after schema validation. */
 export type RawConfig = z.infer<typeof configSchema>;
 export type RawUnit = RawConfig['stages'][number]['units'][number];
-export type RawArtifact = NonNullable<RawUnit['artifacts']>[number];
 export type RawPreflight = NonNullable<RawConfig['preflight']>[number];
 export type RawHost = NonNullable<RawConfig['hosts']>[string];
 

@@ -29,8 +29,8 @@ export type UnitAction =
 export interface ResolvedArtifact {
   /** How the artifact is named in plans and reports (the glob of a file artifact). */
   pattern: string;
-  /** Where its backup lives: the source kind and its options. */
-  source: { kind: 'path'; options: { pattern: string } };
+  /** Where its backup lives: the source kind (its config key) and the options its source resolved. */
+  source: { kind: string; options: unknown };
   level: Level;
   fresh: boolean;
   maxAgeMs?: number;

@@ -71,6 +71,14 @@ stages:
     expect(problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n`)[0]).toMatch(/found none/);
   });
 
+  it('requires exactly one kind per artifact, the kinds coming from the registered sources', () => {
+    const unit = (artifact: string): string => `version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n        run: [a]\n        artifacts:\n          - ${artifact}\n`;
+    const none = problemsOf(unit('max_age: 1h'));
+    expect(none).toHaveLength(1);
+    expect(none[0]).toMatch(/^\/etc\/rearguard\.yml:8: stages\[0\]\.units\[0\]\.artifacts\[0\]: an artifact is exactly one of path(, [a-z_]+)*; found none$/);
+    expect(problemsOf(unit('path: 7'))[0]).toMatch(/stages\[0\]\.units\[0\]\.artifacts\[0\]\.path: .*string/);
+  });
+
   it('refuses a config with no stages or a stage with no units: nothing to do never passes', () => {
     expect(problemsOf('version: 1\nstages: []\n')[0]).toMatch(/stages: a config needs at least one stage/);
     expect(problemsOf('version: 1\nstages:\n  - name: a\n    units: []\n')[0]).toMatch(/stages\[0\]\.units: a stage needs at least one unit/);

@@ -1,0 +1,21 @@
+// A piece of the config schema that lives with the source (or check) it configures.
+import type { z } from 'zod';
+
+/** What resolving a fragment may use: paths are taken from the config file's folder, ~ from HOME. */
+export interface FragmentContext {
+  resolvePath(p: string): string;
+}
+
+/** The schema of one config key and how its validated value becomes the options its owner runs with. */
+export interface ConfigFragment<Schema extends z.ZodType = z.ZodType, Resolved = unknown> {
+  schema: Schema;
+  resolve(raw: z.output<Schema>, ctx: FragmentContext): Resolved;
+}
+
+/** Declares a fragment with its types inferred from the schema. */
+export function defineFragment<Schema extends z.ZodType, Resolved>(
+  schema: Schema,
+  resolve: (raw: z.output<Schema>, ctx: FragmentContext) => Resolved,
+): ConfigFragment<Schema, Resolved> {
+  return { schema, resolve };
+}
