@@ -1,5 +1,6 @@
 // rearguard history [unit]: the verified sizes of each artifact and the baseline the size check uses.
 import path from 'node:path';
+import { Chalk, type ChalkInstance } from 'chalk';
 import { describeRange } from '../../../checks/size.js';
 import { describeBytes } from '../../util/size.js';
 import { buildHistoryViews, type HistoryView } from '../../audit/history-view.js';
@@ -8,6 +9,7 @@ import { writeReportText } from '../../report/json.js';
 import { readAllHistories } from '../../state/history.js';
 import type { CommonFlags } from '../options.js';
 import { loadForCommand, type CommandIo } from './run.js';
+import { buildSizeTrend, renderSizeTrend } from './size-trend.js';
 
 /** Flags of `rearguard history`. */
 export interface HistoryFlags extends CommonFlags {
@@ -37,18 +39,20 @@ export async function historyCommand(flags: HistoryFlags, args: string[], io: Co
   }
   const corrupt = views.filter((view) => view.problem !== undefined);
   if (flags.json !== undefined) {
-    const text = `${JSON.stringify({ schema: 'rearguard.history-view/v1', state_dir: config.stateDir, artifacts: views }, null, 2)}\n`;
+    const artifacts = views.map((view) => ({ ...view, trend: buildSizeTrend(view.entries.map((e) => e.bytes), view.baseline) }));
+    const text = `${JSON.stringify({ schema: 'rearguard.history-view/v1', state_dir: config.stateDir, artifacts }, null, 2)}\n`;
     if (typeof flags.json === 'string') await writeReportText(flags.json, text);
     else io.output.out(text.trimEnd());
   } else {
-    for (const line of renderHistoryViews(views, limit)) io.output.out(line);
+    const chalk = new Chalk({ level: config.options.color ? 1 : 0 });
+    for (const line of renderHistoryViews(views, limit, chalk)) io.output.out(line);
   }
   for (const view of corrupt) io.output.err(`warning: ${view.problem}; the next run that records a size sets it aside as <file>.corrupt-<time>`);
   return corrupt.length > 0 ? 1 : 0;
 }
 
-/** The text form of the views: a block per artifact, newest entries last. */
-export function renderHistoryViews(views: HistoryView[], limit: number): string[] {
+/** The text form of the views: a block per artifact, its size trend, newest entries last. */
+export function renderHistoryViews(views: HistoryView[], limit: number, chalk: ChalkInstance = new Chalk({ level: 0 })): string[] {
   const lines: string[] = [];
   for (const view of views) {
     if (lines.length > 0) lines.push('');
@@ -66,6 +70,8 @@ export function renderHistoryViews(views: HistoryView[], limit: number): string[
       const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
       for (const row of rows) lines.push(`  ${row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')}`);
     }
+    const trend = buildSizeTrend(view.entries.slice(-limit).map((e) => e.bytes), view.baseline);
+    for (const line of renderSizeTrend(trend, chalk, describeBytes)) lines.push(`  ${line}`);
     if (view.dropped > 0) lines.push(`  ${view.dropped} entr${view.dropped === 1 ? 'y was' : 'ies were'} ignored: byte count not a whole number`);
     lines.push(`  ${describeBaseline(view)}`);
     lines.push(`  file: ${view.file}`);
