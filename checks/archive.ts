@@ -1,7 +1,7 @@
 // archive: a tar / tar.gz read to its end (truncation, gzip CRC errors), expected entries present and non-empty.
 import picomatch from 'picomatch';
 import { formatBytes } from '../src/util/size.js';
-import { scanTar, type TarEntryInfo } from '../src/util/tar-scan.js';
+import { isRegularFileEntry, scanTar, type TarEntryInfo } from '../src/util/tar-scan.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 
 /** Strips "./" and a trailing "/" so "./db.sql.gz" and "db.sql.gz" name the same entry. */
@@ -11,7 +11,7 @@ export function normalizeEntryName(name: string): string {
 
 /** Says which `expect` names have no non-empty file entry (globs allowed, e.g. "**\/*.sql.gz"). */
 export function findMissingExpected(entries: TarEntryInfo[], expect: string[]): Array<{ name: string; problem: string }> {
-  const files = entries.filter((e) => e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile');
+  const files = entries.filter(isRegularFileEntry);
   const problems: Array<{ name: string; problem: string }> = [];
   for (const name of expect) {
     const isMatch = picomatch(normalizeEntryName(name), { dot: true });
@@ -37,7 +37,7 @@ export const archiveCheck: ArtifactCheck<{ expect: string[] }> = {
     if (!file) return { status: 'failed', message: 'no artifact file to read' };
     const scan = await scanTar(file, ctx.signal);
     if (scan.error) return { status: 'failed', message: `${file} cannot be read to its end: ${scan.error}` };
-    const files = scan.entries.filter((e) => e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile');
+    const files = scan.entries.filter(isRegularFileEntry);
     if (files.length === 0 || scan.contentBytes === 0) {
       return {
         status: 'failed',

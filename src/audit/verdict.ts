@@ -1,6 +1,6 @@
 // The audit's gate (pure): the same 0/1/2 rules as a run, with audit findings in place of pre-flight.
 import type { Verdict } from '../config/types.js';
-import { decideVerdict, type GateDecision } from '../engine/verdict.js';
+import { decideVerdict, EXIT_CODES, type GateDecision } from '../engine/verdict.js';
 import type { CheckResult, StageResult } from '../report/types.js';
 
 /** What the audit gate looks at. */
@@ -11,7 +11,6 @@ export interface AuditGateInput {
   maxFailureRatio: number;
 }
 
-const EXIT: Record<Verdict, 0 | 1 | 2> = { ok: 0, partial: 1, critical: 2 };
 
 function summarise(findings: CheckResult[]): string {
   const byId = new Map<string, number>();
@@ -27,7 +26,7 @@ export function decideAuditVerdict(input: AuditGateInput): GateDecision {
   const units = decideVerdict({ preflight: [], stages: input.stages, maxFailureRatio: input.maxFailureRatio, planned: input.planned, warnings: [] });
   const errors = input.findings.filter((f) => f.status === 'failed');
   const warnings = input.findings.filter((f) => f.status === 'warning');
-  const decide = (verdict: Verdict, reason: string): GateDecision => ({ ...units, verdict, exitCode: EXIT[verdict], reason });
+  const decide = (verdict: Verdict, reason: string): GateDecision => ({ ...units, verdict, exitCode: EXIT_CODES[verdict], reason });
   const unitPart = units.verdict === 'ok' ? '' : `; units: ${units.reason}`;
   if (errors.length > 0) {
     const first = errors.slice(0, 2).map((f) => `${f.id}: ${f.message}`).join('; ');

@@ -1,4 +1,5 @@
 // Runs every pre-flight check concurrently.
+import { statusAtLevel } from '../util/status.js';
 import { preflightChecks } from '../../checks/registry.js';
 import type { Plan } from '../plan/types.js';
 import type { CheckResult } from '../report/types.js';
@@ -24,11 +25,10 @@ export async function runPreflight(
       } catch (error) {
         outcome = { status: 'failed' as const, message: `${planned.description}: ${(error as Error).message}` };
       }
-      const failed = outcome.status === 'failed';
       const result: CheckResult = {
         id: planned.id,
         target: planned.description,
-        status: failed ? (planned.level === 'warning' ? 'warning' : 'failed') : outcome.status,
+        status: statusAtLevel(outcome.status, planned.level),
         level: planned.level,
         message: outcome.message,
         ...(outcome.details && { details: outcome.details }),

@@ -1,4 +1,4 @@
-// decideVerdict: the deploy gate as a pure function of results (DESIGN section 2).
+// decideVerdict: the deploy gate as a pure function of results (README: "The deploy-gate exit code").
 import type { Verdict } from '../config/types.js';
 import type { CheckResult, Counts, StageResult, UnitResult } from '../report/types.js';
 
@@ -26,7 +26,8 @@ export interface GateDecision {
   failureRatio: number;
 }
 
-const EXIT: Record<Verdict, 0 | 1 | 2> = { ok: 0, partial: 1, critical: 2 };
+/** The exit code of each verdict: 0 go, 1 go with warnings, 2 do not deploy. */
+export const EXIT_CODES: Readonly<Record<Verdict, 0 | 1 | 2>> = { ok: 0, partial: 1, critical: 2 };
 
 function isUnitFailure(unit: UnitResult): boolean {
   return unit.status === 'failed' || unit.status === 'timeout';
@@ -63,7 +64,7 @@ export function decideVerdict(input: GateInput): GateDecision {
   const failureRatio = counts.attempted === 0 ? 0 : errorFailures.length / counts.attempted;
   const decide = (verdict: Verdict, reason: string): GateDecision => ({
     verdict,
-    exitCode: EXIT[verdict],
+    exitCode: EXIT_CODES[verdict],
     reason,
     counts,
     failureRatio,

@@ -1,4 +1,4 @@
-// The metric set of a run (DESIGN section 6) as plain samples: what every metrics output renders.
+// The metric set of a run (docs/metrics.md) as plain samples: what every metrics output renders.
 import type { CheckResult, RunReport, UnitStatus } from './types.js';
 
 /** One metric family rearguard emits: name, help text and its fixed label names. */
@@ -64,7 +64,7 @@ function checkFailed(check: CheckResult): number | undefined {
   return check.status === 'ok' ? 0 : 1;
 }
 
-/** Turns a run report into the samples of DESIGN section 6, every one labelled with the command. */
+/** Turns a run report into the samples of docs/metrics.md, every one labelled with the command. */
 export function collectMetricSamples(report: RunReport, options: SampleOptions = {}): MetricSample[] {
   const command = report.command;
   const status = Math.max(report.exit_code, options.minStatus ?? 0);

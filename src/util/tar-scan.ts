@@ -3,6 +3,14 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 
+/** Entry types that hold file contents (the tar package's names). */
+export const REGULAR_FILE_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile']);
+
+/** True for an entry whose data is a regular file's contents. */
+export function isRegularFileEntry(entry: { type: string }): boolean {
+  return REGULAR_FILE_TYPES.has(entry.type);
+}
+
 /** One entry as its header describes it. */
 export interface TarEntryInfo {
   path: string;
@@ -38,7 +46,7 @@ export async function scanTar(file: string, signal?: AbortSignal): Promise<TarSc
         size,
         ...(entry.linkpath ? { linkpath: entry.linkpath } : {}),
       });
-      if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile') contentBytes += size;
+      if (isRegularFileEntry(entry)) contentBytes += size;
       entry.resume();
     },
   });
