@@ -11,19 +11,21 @@ import { diskCheck } from './preflight/disk.js';
 import { preflightCommandCheck } from './preflight/command.js';
 import { idleCheck } from './preflight/idle.js';
 import { reachableCheck } from './preflight/reachable.js';
+import { repositoryCheck } from './repository.js';
 import { restoreCheck } from './restore.js';
 import { sizeCheck } from './size.js';
 import { sqliteCheck } from './sqlite.js';
 
 /**
  * Artifact checks in the order they run within their phase: exists → fresh / max_age → size →
- * checksum → sqlite → archive → restore → command, then (after actions ship a copy) offsite.
+ * repository → checksum → sqlite → archive → restore → command, then (after actions ship a copy) offsite.
  */
 export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [
   existsCheck,
   freshCheck,
   maxAgeCheck,
   sizeCheck,
+  repositoryCheck,
   checksumCheck,
   sqliteCheck,
   archiveCheck,

@@ -4,5 +4,6 @@ import { fileSource } from './file.js';
 
 /** Sources by kind; a new source is one file here plus its registration. */
 export const artifactSources: { readonly [kind: string]: ArtifactSource<any> | undefined } = {
-  path: fileSource,
+  // A file artifact is restored by extracting it as an archive, so it provides `restore` as well as `content`.
+  path: fileSource.provides.includes('restore') ? fileSource : { ...fileSource, provides: [...fileSource.provides, 'restore'] },
 };

@@ -3,14 +3,15 @@ import type { CommandName, Level, ResolvedArtifact, ResolvedHost, ResolvedPrefli
 import type { Exec } from '../exec/types.js';
 import type { CheckStatus } from '../report/types.js';
 import type { HistoryReader } from './history.js';
-import type { LocatedBackup } from './source.js';
+import type { BoundSource, LocatedBackup } from './source.js';
 
 /**
  * What a step needs to run. The plan selects a step for an artifact only when its source and the
  * command provide every need: `content` only from sources whose bytes are a local file, `unit-start`
- * only when the command runs units, `host` only where hosts are configured.
+ * only when the command runs units, `host` only where hosts are configured, `restore` from sources
+ * whose backup can be restored into a folder, `integrity` from sources whose tool checks its own repository.
  */
-export type Need = 'facts' | 'history' | 'content' | 'unit-start' | 'host';
+export type Need = 'facts' | 'history' | 'content' | 'unit-start' | 'host' | 'restore' | 'integrity';
 
 /**
  * What a check may change or start: nothing; only a private scratch folder it removes itself; or
@@ -74,6 +75,8 @@ export interface ArtifactTarget {
   unitTimeoutMs: number;
   facts: Partial<ArtifactFacts>;
   history: HistoryReader;
+  /** The source's restore and verify, bound to the located backup (absent for sources without them). */
+  source?: BoundSource;
 }
 
 /** A check's choice for one artifact: its options and level, or undefined when it does not apply. */

@@ -3,7 +3,7 @@ import { artifactActions } from '../../actions/registry.js';
 import { artifactChecks } from '../../checks/registry.js';
 import { artifactSources } from '../../sources/registry.js';
 import type { ArtifactFacts, ArtifactTarget, CheckContext, CheckOutcome } from '../contract/check.js';
-import type { Location } from '../contract/source.js';
+import type { ArtifactSource, BoundSource, LocatedBackup, Location, SourceContext } from '../contract/source.js';
 import type { PlannedArtifact, PlannedCheck } from '../plan/types.js';
 import type { ArtifactResult, CheckResult } from '../report/types.js';
 import { statusAtLevel, worstStatus } from '../util/status.js';
@@ -20,10 +20,22 @@ export async function verifyArtifact(
   target: Omit<ArtifactTarget, 'facts' | 'located' | 'missing'>,
   onCheck: (result: CheckResult) => void,
 ): Promise<ArtifactResult & { facts: Partial<ArtifactFacts> }> {
-  const location = shared.signal.aborted ? undefined : await locate(artifact, shared);
+  const sourceCtx: SourceContext<unknown> = {
+    options: artifact.source.options,
+    exec: shared.exec,
+    signal: shared.signal,
+    env: shared.env,
+    timeoutMs: target.unitTimeoutMs,
+  };
+  const location = shared.signal.aborted ? undefined : await locate(artifact, sourceCtx);
   const facts: Partial<ArtifactFacts> =
     location?.found === true ? { file: location.backup.file ?? location.backup.location, bytes: location.backup.bytes, mtimeMs: location.backup.completedAtMs } : {};
-  const located = location?.found === true ? { located: location.backup } : location ? { missing: location.message } : {};
+  const located =
+    location?.found === true
+      ? { located: location.backup, source: bindSource(artifactSources[artifact.source.kind], sourceCtx, location.backup) }
+      : location
+        ? { missing: location.message }
+        : {};
   const results: CheckResult[] = [];
   let stopped: string | undefined;
   for (const planned of artifact.checks) {
@@ -62,14 +74,28 @@ export async function verifyArtifact(
   };
 }
 
-async function locate(artifact: PlannedArtifact, shared: SharedCheckContext): Promise<Location> {
+async function locate(artifact: PlannedArtifact, ctx: SourceContext<unknown>): Promise<Location> {
   const source = artifactSources[artifact.source.kind];
   try {
     if (!source) throw new Error(`no artifact source of kind ${artifact.source.kind}`);
-    return await source.locate({ options: artifact.source.options, exec: shared.exec, signal: shared.signal, env: shared.env });
+    return await source.locate(ctx);
   } catch (error) {
     return { found: false, message: `cannot locate ${artifact.pattern}: ${(error as Error).message}` };
   }
+}
+
+/** Hands checks the source's restore and verify for the backup it located, without the source itself. */
+function bindSource(source: ArtifactSource<unknown> | undefined, ctx: SourceContext<unknown>, backup: LocatedBackup): BoundSource {
+  const bound: BoundSource = {};
+  if (source?.restore) {
+    const restore = source.restore.bind(source);
+    bound.restore = (dir, include) => restore(ctx, backup, dir, include);
+  }
+  if (source?.verify) {
+    const verify = source.verify.bind(source);
+    bound.verify = (depth) => verify(ctx, backup, depth);
+  }
+  return bound;
 }
 
 async function runStep(planned: PlannedCheck, shared: SharedCheckContext, target: ArtifactTarget): Promise<CheckOutcome> {

@@ -1,0 +1,40 @@
+// repository: the backup tool's own check of the repository holding the backup, with an optional sampled read of the data.
+import type { Level, ResolvedArtifact } from '../src/config/types.js';
+import type { ArtifactCheck } from '../src/contract/check.js';
+import type { ReadDataSubset, VerifyDepth } from '../src/contract/source.js';
+import { formatBytes } from '../src/util/size.js';
+
+/** The resolved `check:` key of an artifact: how deep to go, and the level of a failure. */
+export interface RepositoryCheckConfig {
+  depth: VerifyDepth;
+  level: Level;
+}
+
+type WithRepositoryCheck = ResolvedArtifact & { check?: RepositoryCheckConfig };
+
+/** "5% of the data", "100.0 MiB of the data": a read-data subset for people. */
+export function describeSubset(subset: ReadDataSubset): string {
+  return 'percent' in subset ? `${subset.percent}% of the data` : `${formatBytes(subset.bytes)} of the data`;
+}
+
+/** Catches a repository the tool itself finds damaged: missing or corrupt packs, segments, indexes. */
+export const repositoryCheck: ArtifactCheck<VerifyDepth> = {
+  id: 'repository',
+  phase: 'artifact',
+  needs: ['integrity'],
+  // The tools take only shared locks and read; audit still leaves it out, since it needs more than facts.
+  effect: 'read-only',
+  stops: 'at-error',
+  select: (artifact) => {
+    const check = (artifact as WithRepositoryCheck).check;
+    return check ? { options: check.depth, level: check.level } : undefined;
+  },
+  describe: (depth) => `the tool's own repository check${depth.readData ? `, reading ${describeSubset(depth.readData)}` : ''}`,
+  async run(ctx, target) {
+    const verify = target.source?.verify;
+    if (!verify) return { status: 'failed', message: `${target.located?.location ?? target.pattern} has no repository to check` };
+    const outcome = await verify(ctx.options);
+    if (ctx.signal.aborted) return { status: 'failed', message: 'repository check stopped: the run was aborted' };
+    return { status: outcome.ok ? 'ok' : 'failed', message: outcome.message, ...(outcome.details && outcome.details.length > 0 && { details: outcome.details }) };
+  },
+};
