@@ -68,22 +68,24 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         ...(spec.inputStream ? { stdin: spec.inputStream } : spec.input === undefined ? { stdin: 'ignore' } : { input: spec.input }),
       };
       const [command, ...commandArgs] = options.containment.wrap([program, ...args]);
+      const record = { id, label, program: file, pid: 0, pgid: 0, kill_grace_ms: spec.killGraceMs, started_at: new Date(started).toISOString() };
+      // With a cgroup, the record can exist before the program does: a kill at any moment after
+      // the spawn leaves a record that finds everything the program started.
+      if (options.runDir && box.cgroup) {
+        recordLive(options.runDir, { ...record, cgroup: box.cgroup });
+        recorded = true;
+      }
       const child = box.spawn(() => execa(command!, commandArgs, execaOptions));
-      if (child.pid !== undefined) {
-        if (options.runDir) {
-          recordLive(options.runDir, {
-            id,
-            label,
-            program: file,
-            pid: child.pid,
-            ...(processStartTime(child.pid) !== undefined && { pid_start: processStartTime(child.pid)! }),
-            pgid: child.pid,
-            ...(box.cgroup && { cgroup: box.cgroup }),
-            kill_grace_ms: spec.killGraceMs,
-            started_at: new Date(started).toISOString(),
-          });
-          recorded = true;
-        }
+      if (child.pid !== undefined && options.runDir) {
+        const pidStart = processStartTime(child.pid);
+        recordLive(options.runDir, {
+          ...record,
+          pid: child.pid,
+          pgid: child.pid,
+          ...(pidStart !== undefined && { pid_start: pidStart }),
+          ...(box.cgroup && { cgroup: box.cgroup }),
+        });
+        recorded = true;
       }
       sink.closeWriteEnd();
       const timer = setTimeout(() => {

@@ -1,5 +1,5 @@
 // What a run records of its live process trees (state_dir/runs/<id>/live/), so the run that recovers its stale lock can stop them.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { RearguardError } from '../errors.js';
 import { cgroupPids, cgroupPopulated, removeCgroup, signalCgroup } from '../exec/cgroup.js';
@@ -13,6 +13,7 @@ export interface LiveRecord {
   label: string;
   /** The program, for messages (never its arguments: they may hold secrets). */
   program: string;
+  /** 0 in the record written just before the spawn (then the cgroup alone says what belongs to it). */
   pid: number;
   /** Kernel start time of `pid`, to tell a reused pid from the original. */
   pid_start?: string;
@@ -50,7 +51,12 @@ export function liveDir(runDir: string): string {
   return path.join(runDir, 'live');
 }
 
-/** Records a started program; synchronous and atomic (temp file, fsync, rename), so a kill right after still finds it. */
+/**
+ * Records a program; synchronous and atomic (temp file, rename), so a kill right after still finds
+ * it. No fsync: the record only has to outlive rearguard, not the machine, whose reboot ends the
+ * processes too; an fsync here would widen the moment in which a just-started program is not yet
+ * recorded.
+ */
 export function recordLive(runDir: string, record: LiveRecord): void {
   const dir = liveDir(runDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -59,7 +65,6 @@ export function recordLive(runDir: string, record: LiveRecord): void {
   const fd = openSync(temp, 'w', 0o600);
   try {
     writeSync(fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -178,7 +183,8 @@ function livePids(record: LiveRecord): number[] {
 }
 
 function groupIsOurs(record: LiveRecord): boolean {
-  if (!groupAlive(record.pgid)) return false;
+  // pgid 0 would mean "my own group" to kill(2): a record made before the spawn has none yet.
+  if (!(record.pgid > 0) || !groupAlive(record.pgid)) return false;
   const start = processStartTime(record.pgid);
   // The leader is gone (its group lives on in its children), or it is the very process recorded.
   return start === undefined || record.pid_start === undefined || start === record.pid_start;
