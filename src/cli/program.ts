@@ -83,7 +83,8 @@ function addFlags(command: Command, flags: Array<Flag | Option>): Command {
 // A report sent to stdout owns it: the human output (plan, live lines, summary, verdict) moves to stderr.
 function ioFor(io: CommandIo, flags: CommonFlags): CommandIo {
   if (flags.json !== '-' && flags.junit !== '-') return io;
-  return { ...io, output: { out: io.output.err, err: io.output.err } };
+  const toStderr = (line: string): void => io.output.err(line);
+  return { ...io, output: { out: toStderr, err: toStderr } };
 }
 
 /** Builds the program; `setExit` receives each handler's exit code. */

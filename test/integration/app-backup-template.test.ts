@@ -81,10 +81,10 @@ stages:
     );
     const orchestrate = await runCli(['orchestrate', '-c', 'rearguard.yml', '--json', 'report.json'], { cwd: ws.dir });
     expect(orchestrate.exitCode, `${orchestrate.stdout}\n${orchestrate.stderr}`).toBe(0);
-    const report = await ws.readJson('report.json');
-    const checks = report.stages[0].units[0].artifacts[0].checks.map((c: { id: string; status: string }) => `${c.id}:${c.status}`);
+    const report = await ws.readJson<{ stages: Array<{ units: Array<{ artifacts: Array<{ checks: Array<{ id: string; status: string }> }> }> }> }>('report.json');
+    const checks = report.stages[0]!.units[0]!.artifacts[0]!.checks.map((c) => `${c.id}:${c.status}`);
     expect(checks).toEqual(expect.arrayContaining(['checksum:ok', 'archive:ok', 'restore:ok']));
-    const manifest = JSON.parse((await execa('tar', ['-xzOf', path.join(ws.dir, 'backups', (await readdir(ws.file('backups')))[0]!), 'MANIFEST.json'])).stdout);
+    const manifest = JSON.parse((await execa('tar', ['-xzOf', path.join(ws.dir, 'backups', (await readdir(ws.file('backups')))[0]!), 'MANIFEST.json'])).stdout) as { database: string; files: string[] };
     expect(manifest.database).toBe('appdb');
     expect(manifest.files).toEqual(['app/config.json', 'app/uploads/invoice-1.txt', 'database.dump']);
 

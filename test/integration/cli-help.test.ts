@@ -75,7 +75,7 @@ describe('reports on stdout', () => {
   it('--json - prints only the report on stdout; the run lines and the verdict go to stderr', async () => {
     const result = await run(['orchestrate', '--json', '-']);
     expect(result.exitCode, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout) as { schema: string; verdict: string };
     expect(report.schema).toBe('rearguard.report/v1');
     expect(report.verdict).toBe('ok');
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^verdict: ok \(exit 0\)/);
@@ -96,7 +96,7 @@ describe('reports on stdout', () => {
     await run(['orchestrate']);
     const result = await run(['history', '--json', '-']);
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout).schema).toBe('rearguard.history-view/v1');
+    expect((JSON.parse(result.stdout) as { schema: string }).schema).toBe('rearguard.history-view/v1');
     expect(existsSync(ws.file('-'))).toBe(false);
   });
 });

@@ -86,7 +86,10 @@ describe('dashboard and alert rules', () => {
   });
 
   it('the Grafana dashboard uses only exported metrics and labels, and shows last success, status, durations and sizes', async () => {
-    const dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8'));
+    const dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8')) as {
+      panels: Array<{ targets: Array<{ expr: string; legendFormat?: string }> }>;
+      templating: { list: Array<{ definition?: string }> };
+    };
     const texts: string[] = [];
     for (const panel of dashboard.panels) for (const target of panel.targets) texts.push(target.expr, target.legendFormat ?? '');
     for (const variable of dashboard.templating.list) if (variable.definition) texts.push(variable.definition);
@@ -103,10 +106,12 @@ describe('dashboard and alert rules', () => {
   });
 
   it('the alert rules use only exported metrics and labels', async () => {
-    const rules = parse(await readFile(ALERTS, 'utf8'));
+    const rules = parse(await readFile(ALERTS, 'utf8')) as {
+      groups: Array<{ rules: Array<{ expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }>;
+    };
     const texts: string[] = [];
     for (const group of rules.groups) {
-      for (const rule of group.rules) texts.push(rule.expr, ...Object.values<string>(rule.labels ?? {}), ...Object.values<string>(rule.annotations ?? {}));
+      for (const rule of group.rules) texts.push(rule.expr, ...Object.values(rule.labels ?? {}), ...Object.values(rule.annotations ?? {}));
     }
     const used = namesUsed(texts.join('\n'));
     expect(used.metrics.size).toBeGreaterThan(3);

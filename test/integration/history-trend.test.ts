@@ -42,8 +42,8 @@ describe('history size trend', () => {
   });
 
   it('--json carries the points, their levels, the scale, the band and the points outside it', async () => {
-    const json = JSON.parse((await runCli(['history', '--json'], { cwd: ws.dir })).stdout);
-    expect(json.artifacts[0].trend).toEqual({
+    const json = JSON.parse((await runCli(['history', '--json'], { cwd: ws.dir })).stdout) as { artifacts: Array<{ trend: unknown }> };
+    expect(json.artifacts[0]!.trend).toEqual({
       points: [100, 1000, 1000, 1000],
       levels: [0, 1, 1, 1],
       scale: { low: 100, high: 11000 },

@@ -138,7 +138,7 @@ export function renderFish(spec: CompletionSpec): string {
 }
 
 /** Prints the completion script of `shell`. */
-export async function completionCommand(shell: string, spec: CompletionSpec, io: CommandIo): Promise<number> {
+export function completionCommand(shell: string, spec: CompletionSpec, io: CommandIo): number {
   const renderers: Record<string, (s: CompletionSpec) => string> = { bash: renderBash, zsh: renderZsh, fish: renderFish };
   const render = renderers[shell];
   if (!render) throw new UsageError(`completion: expected bash, zsh or fish, got "${shell}"`);

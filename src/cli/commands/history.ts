@@ -25,7 +25,7 @@ export interface HistoryFlags extends CommonFlags {
 export async function historyCommand(flags: HistoryFlags, args: string[], io: CommandIo): Promise<number> {
   const limit = flags.limit === undefined ? 20 : Number(flags.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a whole number of entries ≥ 1, got "${flags.limit}"`);
-  const config = await loadForCommand('plan', { ...flags, json: undefined } as CommonFlags, io);
+  const config = await loadForCommand('plan', { ...flags, json: undefined }, io);
   let views = buildHistoryViews(config, await readAllHistories(config.stateDir));
   const wanted = args[0];
   if (wanted !== undefined) {
