@@ -146,7 +146,9 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
     },
     alive() {
       const group = usable();
-      if (group && cgroupPopulated(group)) return true;
+      // Nothing leaves a cgroup but by root's hand: an empty one means the whole tree is gone,
+      // without scanning /proc for the process group.
+      if (group) return cgroupPopulated(group);
       return pgid !== undefined && groupAlive(pgid);
     },
     async terminate(graceMs) {

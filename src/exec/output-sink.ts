@@ -1,5 +1,5 @@
 // Where a process's stdout and stderr go: one pipe (a FIFO, so /dev/stdout works), read by rearguard into a capped log or a bounded capture.
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,19 +87,75 @@ export async function openOutputSink(options: SinkOptions): Promise<OutputSink> 
   };
 }
 
+/** FIFOs made ahead, so a process start does not pay for a mkfifo process of its own. */
+const POOL_SIZE = 32;
+let pool: { dir: string; names: string[] } | undefined;
+let refilling: Promise<void> | undefined;
+
 /** A FIFO opened at both ends and unlinked at once: a pipe whose write end is a plain descriptor. */
 async function makeFifo(): Promise<{ readFd: number; writeFd: number }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rearguard-pipe-'));
-  const fifo = path.join(dir, 'out');
+  while (!pool || pool.names.length === 0) {
+    refilling ??= refill().finally(() => {
+      refilling = undefined;
+    });
+    await refilling;
+  }
+  const fifo = path.join(pool.dir, pool.names.pop()!);
   try {
-    const made = await execa('mkfifo', ['-m', '600', '--', fifo], { reject: false, stdin: 'ignore', env: { PATH: '/usr/bin:/bin' }, extendEnv: false });
-    if (made.exitCode !== 0) throw new Error(`could not create a pipe for the output: mkfifo ${made.exitCode === undefined ? 'could not start' : `exited with ${made.exitCode}`} (${made.stderr || made.shortMessage}); expected coreutils' mkfifo in /usr/bin or /bin`);
     // Non-blocking read end first, so opening the write end does not wait for a reader.
     const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeFd = openSync(fifo, constants.O_WRONLY);
     return { readFd, writeFd };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(fifo, { force: true });
+  }
+}
+
+async function refill(): Promise<void> {
+  let dir = pool?.dir;
+  if (!dir) {
+    removeDeadPools();
+    // A private 0700 folder: nobody else can open a FIFO before rearguard does.
+    dir = mkdtempSync(path.join(os.tmpdir(), `rearguard-pipes-${process.pid}-`));
+    process.once('exit', closeFifoPool);
+  }
+  const names = Array.from({ length: POOL_SIZE }, (_, i) => `p${Date.now().toString(36)}-${i}`);
+  const made = await execa('mkfifo', ['-m', '600', '--', ...names.map((n) => path.join(dir, n))], {
+    reject: false,
+    stdin: 'ignore',
+    env: { PATH: '/usr/bin:/bin' },
+    extendEnv: false,
+  });
+  if (made.exitCode !== 0) {
+    throw new Error(
+      `could not create pipes for process output: mkfifo ${made.exitCode === undefined ? 'could not start' : `exited with ${made.exitCode}`} (${made.stderr || made.shortMessage}); expected coreutils' mkfifo in /usr/bin or /bin`,
+    );
+  }
+  pool = { dir, names };
+}
+
+/** Removes the folder of FIFOs made ahead; runs when the process exits. */
+export function closeFifoPool(): void {
+  if (pool) rmSync(pool.dir, { recursive: true, force: true });
+  pool = undefined;
+}
+
+/** Folders of FIFOs left by processes killed with SIGKILL (their pid is in the name). */
+function removeDeadPools(): void {
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^rearguard-pipes-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    }
   }
 }
 
