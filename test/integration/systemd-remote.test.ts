@@ -1,6 +1,7 @@
 // A unit with host: systemctl runs over SSH (a real sshd on loopback) against the daemonless systemctl.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 import { requireTool } from '../helpers/require-tool.js';
@@ -18,6 +19,11 @@ beforeAll(async () => {
   if (!script || !haveSshd) return;
   ws = await makeWorkspace('rearguard-systemd-ssh-');
   root = await makeSystemdRoot(ws.file('root'), script);
+  // A real host has these folders before any service starts. The daemonless systemctl creates
+  // them on first use with a check-then-mkdir (os.makedirs without exist_ok): two services started
+  // at once on a fresh root race there, and the loser dies with FileExistsError on
+  // var/log/journal ("oneshot start failed (1)"). That race, not SSH, failed this test once.
+  for (const folder of ['var/run/systemd', 'var/log/journal']) await mkdir(path.join(root.dir, folder), { recursive: true });
   sshd = await startSshd();
 });
 afterAll(async () => {
@@ -30,7 +36,10 @@ suite('systemd over SSH', () => {
     // The "remote" machine is this one over loopback SSH: same files, but every systemctl call
     // goes through ssh (the unit log shows "on nas", and a wrong host fails the run).
     for (const name of ['restic-backup-home', 'restic-backup-media']) {
-      const bin = await root.writeScript(`${name}.sh`, `mkdir -p ${ws.file('out')}\necho "${name} over ssh" > ${ws.file(`out/${name}.txt`)}`);
+      // Both units check the newest match of one glob: the file appears complete (rename), never
+      // empty halfway through a write the other unit's check could see.
+      const out = ws.file(`out/${name}.txt`);
+      const bin = await root.writeScript(`${name}.sh`, `mkdir -p ${ws.file('out')}\necho "${name} over ssh" > ${ws.file(`out/.${name}.tmp`)}\nmv ${ws.file(`out/.${name}.tmp`)} ${out}`);
       await root.writeUnit(`${name}.service`, serviceUnit({ start: bin }));
     }
     await root.writeUnit('prune.service', serviceUnit({ start: '/bin/true' }));
@@ -46,10 +55,8 @@ ${hostYaml(sshd, 'nas')}preflight:
     host: nas
 stages:
   - name: restic
-    # One at a time: this test is about where the commands run; concurrent units are covered by
-    # the local systemd and SSH tests. With both units at once, one full-suite run failed a unit
-    # here once; 20 reruns under load did not reproduce it.
-    concurrency: 1
+    # Both at once over the one shared SSH connection.
+    concurrency: 2
     units:
       - systemd: { match: "restic-backup-*.service" }
         host: nas
