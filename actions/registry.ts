@@ -3,4 +3,4 @@ import type { ArtifactAction } from '../src/contract/action.js';
 import { uploadAction } from './upload.js';
 
 /** Actions in the order they run, after an artifact's local checks and before its offsite checks. */
-export const artifactActions: ReadonlyArray<ArtifactAction<any>> = [uploadAction];
+export const artifactActions: ReadonlyArray<ArtifactAction<unknown>> = [uploadAction];

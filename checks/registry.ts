@@ -20,7 +20,7 @@ import { sqliteCheck } from './sqlite.js';
  * Artifact checks in the order they run within their phase: exists → fresh / max_age → size →
  * repository → checksum → sqlite → archive → restore → command, then (after actions ship a copy) offsite.
  */
-export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [
+export const artifactChecks: ReadonlyArray<ArtifactCheck<unknown>> = [
   existsCheck,
   freshCheck,
   maxAgeCheck,
@@ -35,7 +35,7 @@ export const artifactChecks: ReadonlyArray<ArtifactCheck<any>> = [
 ];
 
 /** Pre-flight checks by kind. */
-export const preflightChecks: { readonly [K in string]?: PreflightCheck<any> } = {
+export const preflightChecks: { readonly [K in string]?: PreflightCheck } = {
   disk: diskCheck,
   command: preflightCommandCheck,
   idle: idleCheck,

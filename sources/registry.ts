@@ -1,9 +1,11 @@
 // The explicit list of artifact sources, by the config key that selects them.
 import type { ArtifactSource } from '../src/contract/source.js';
 import { fileSource } from './file.js';
+import { resticSource } from './restic.js';
 
 /** Sources by kind; a new source is one file here plus its registration. */
-export const artifactSources: { readonly [kind: string]: ArtifactSource<any> | undefined } = {
+export const artifactSources: { readonly [kind: string]: ArtifactSource<unknown> | undefined } = {
   // A file artifact is restored by extracting it as an archive, so it provides `restore` as well as `content`.
   path: fileSource.provides.includes('restore') ? fileSource : { ...fileSource, provides: [...fileSource.provides, 'restore'] },
+  restic: resticSource,
 };

@@ -68,7 +68,7 @@ function flattenIssues(issues: readonly Issue[], prefix: readonly PathKey[] = []
       const ranked = (branches.length > 0 ? branches : issue.errors).slice().sort((a, b) => score(a) - score(b));
       const best = ranked[0] ?? [];
       if (branches.length === 0) {
-        out.push({ ...issue, path: fullPath, message: describeUnionExpectation(issue.errors) } as Issue);
+        out.push({ ...issue, path: fullPath, message: describeUnionExpectation(issue.errors) });
       } else {
         out.push(...flattenIssues(best, fullPath));
       }
@@ -77,10 +77,11 @@ function flattenIssues(issues: readonly Issue[], prefix: readonly PathKey[] = []
     if (issue.code === 'invalid_key' && issue.issues.length > 0) {
       // A bad record key: report the key's own rule, at the key.
       const inner = issue.issues[0]!;
-      out.push({ ...issue, code: 'custom', path: fullPath, message: `${inner.message}, got "${String(issue.input ?? fullPath[fullPath.length - 1])}"` } as Issue);
+      const key: unknown = issue.input ?? fullPath[fullPath.length - 1];
+      out.push({ ...issue, code: 'custom', path: fullPath, message: `${inner.message}, got "${typeof key === 'string' || typeof key === 'number' ? key : JSON.stringify(key)}"` });
       continue;
     }
-    out.push({ ...issue, path: fullPath } as Issue);
+    out.push({ ...issue, path: fullPath });
   }
   return out;
 }

@@ -52,7 +52,7 @@ const restore = z.strictObject({
 // Each artifact is exactly one kind of backup; a kind's key and schema come from its source.
 const SOURCE_KINDS = Object.keys(artifactSources);
 const sourceKeys: Record<string, z.ZodOptional<z.ZodType>> = Object.fromEntries(
-  Object.entries(artifactSources).map(([kind, source]) => [kind, (source!.config.schema as z.ZodType).optional()]),
+  Object.entries(artifactSources).map(([kind, source]) => [kind, source!.config.schema.optional()]),
 );
 
 const artifactChecks = z.strictObject({

@@ -13,7 +13,7 @@ export interface DeliveryTargets {
   config: ResolvedConfig;
   effects: PlanEffects;
   runId: string;
-  warn(message: string): void;
+  warn: (message: string) => void;
 }
 
 /**

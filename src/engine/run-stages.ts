@@ -23,7 +23,7 @@ export interface StagesContext {
   shared: SharedCheckContext;
   observer: Required<RunObserver>;
   /** Told of problems around the backups (a corrupt history set aside). */
-  onWarning(message: string): void;
+  onWarning: (message: string) => void;
 }
 
 /** Runs pre-flight and the stages; results are pushed as they finish, so an internal error keeps what ran. */

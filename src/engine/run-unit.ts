@@ -29,12 +29,12 @@ export interface UnitRunContext {
   signal: AbortSignal;
   redactor: Redactor;
   shared: SharedCheckContext;
-  onStart(attempt: number): void;
+  onStart: (attempt: number) => void;
   /** Set with --verbose: receives the unit's output line by line. */
   onOutput?: (line: string) => void;
-  onCheck(pattern: string, result: CheckResult): void;
+  onCheck: (pattern: string, result: CheckResult) => void;
   /** A problem around the backup itself (a corrupt history set aside): it makes the run at least partial. */
-  onWarning(message: string): void;
+  onWarning: (message: string) => void;
 }
 
 const LOG_TAIL_LINES = 20;

@@ -16,6 +16,6 @@ export function actionFor(unit: PlannedUnit): Action {
     case 'sqlite_backup':
       return runSqliteBackupAction;
     default:
-      return async () => ({ status: 'failed', exitCode: null, message: `${unit.action.kind} units are not supported by this build` });
+      return () => Promise.resolve({ status: 'failed', exitCode: null, message: `${unit.action.kind} units are not supported by this build` });
   }
 }

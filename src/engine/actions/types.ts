@@ -11,7 +11,7 @@ export interface ActionContext {
   systemctl: string[];
   signal: AbortSignal;
   /** Appends a line of rearguard's own to the unit log. */
-  note(line: string): Promise<void>;
+  note: (line: string) => Promise<void>;
 }
 
 /** How an action ended. */

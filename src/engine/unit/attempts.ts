@@ -17,8 +17,8 @@ export interface AttemptContext {
   signal: AbortSignal;
   env: Record<string, string>;
   logFile: string;
-  note(line: string): Promise<void>;
-  onStart(attempt: number): void;
+  note: (line: string) => Promise<void>;
+  onStart: (attempt: number) => void;
 }
 
 /** Runs the unit's action until it succeeds, is skipped or aborted, or its retries are used up. */

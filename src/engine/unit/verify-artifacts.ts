@@ -15,8 +15,8 @@ export interface VerifyContext {
   recordHistory: boolean;
   /** When the unit started, for `fresh`. */
   unitStartedAt: number;
-  onCheck(pattern: string, result: CheckResult): void;
-  onWarning(message: string): void;
+  onCheck: (pattern: string, result: CheckResult) => void;
+  onWarning: (message: string) => void;
 }
 
 /** Verifies the unit's artifacts in order; only an artifact that passed every check enters the history. */
