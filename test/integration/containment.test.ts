@@ -199,6 +199,22 @@ describe('capped log', () => {
     expect(existsSync(`${log}.tail-1`) || existsSync(`${log}.tail-keep`)).toBe(false);
   });
 
+  it('keeps an exact tail when the output only just passes the cap (part of the tail still in the log itself)', async () => {
+    const exec = createExec({ hosts: {}, stateDir: dir });
+    const log = path.join(dir, 'edge.log');
+    const logMax = 64 * 1024;
+    const result = await exec.run({ argv: ['seq', '1', '14000'], env: ENV, timeoutMs: 60_000, killGraceMs: 300, logFile: log, logMax });
+    await exec.close();
+    const expected = Buffer.from(`${Array.from({ length: 14000 }, (_, i) => i + 1).join('\n')}\n`);
+    expect(expected.length).toBeGreaterThan(logMax);
+    expect(expected.length).toBeLessThan(logMax + logMax / 2);
+    expect(result.logTruncated).toEqual({ bytes: expected.length, droppedBytes: expected.length - logMax });
+    const text = (await readFile(log)).toString();
+    expect(text.startsWith(expected.subarray(0, logMax / 2).toString())).toBe(true);
+    expect(text.endsWith(expected.subarray(expected.length - logMax / 2).toString())).toBe(true);
+    expect(text).toContain(`log_max: ${expected.length - logMax} bytes of output dropped here`);
+  });
+
   it('leaves a log under the cap untouched', async () => {
     const exec = createExec({ hosts: {}, stateDir: dir });
     const log = path.join(dir, 'small.log');
