@@ -1,7 +1,7 @@
 // checksum: the streamed sha256 of the artifact equals its sidecar (<file>.sha256) or its manifest entry.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256File } from '../src/util/hash.js';
+import { sha256FileFast } from '../src/util/hash-pool.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 
 type ChecksumOptions = { kind: 'sidecar' } | { kind: 'manifest'; manifest: string };
@@ -77,7 +77,7 @@ export const checksumCheck: ArtifactCheck<ChecksumOptions> = {
     const expected =
       ctx.options.kind === 'sidecar' ? await expectedFromSidecar(file) : await expectedFromManifest(file, ctx.options.manifest);
     if (!expected.hash) return { status: 'failed', message: expected.problem ?? 'no expected checksum' };
-    const actual = target.facts.sha256 ?? (await sha256File(file, ctx.signal));
+    const actual = target.facts.sha256 ?? (await sha256FileFast(file, ctx.signal));
     if (actual !== expected.hash) {
       return {
         status: 'failed',

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ResolvedArtifact } from '../src/config/types.js';
 import { inspectRemoteFile, joinRemotePath } from '../src/exec/remote-file.js';
-import { sha256File } from '../src/util/hash.js';
+import { sha256FileFast } from '../src/util/hash-pool.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 
 type OffsiteOptions = { host: string; dir: string };
@@ -40,7 +40,7 @@ export const offsiteCheck: ArtifactCheck<OffsiteOptions> = {
         timeoutMs: target.unitTimeoutMs,
         signal: ctx.signal,
       }),
-      target.facts.sha256 ? Promise.resolve(target.facts.sha256) : sha256File(file, ctx.signal).catch((error: Error) => error),
+      target.facts.sha256 ? Promise.resolve(target.facts.sha256) : sha256FileFast(file, ctx.signal).catch((error: Error) => error),
     ]);
     if (localHash instanceof Error) return { status: 'failed', message: `cannot hash ${file}: ${localHash.message}` };
     if (!answer.ok) return { status: 'failed', message: `offsite copy ${where}: ${answer.message}` };

@@ -1,21 +1,8 @@
 // The file source: a glob; the newest regular file by mtime is the backup.
-import { stat } from 'node:fs/promises';
-import { glob } from 'tinyglobby';
 import { z } from 'zod';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
-
-/** Finds the newest regular file matching `pattern`, or undefined. */
-export async function findNewest(pattern: string): Promise<{ file: string; bytes: number; mtimeMs: number } | undefined> {
-  const matches = await glob(pattern, { absolute: true, onlyFiles: true, dot: true, expandDirectories: false });
-  let newest: { file: string; bytes: number; mtimeMs: number } | undefined;
-  for (const file of matches) {
-    const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile()) continue;
-    if (!newest || info.mtimeMs > newest.mtimeMs) newest = { file, bytes: info.size, mtimeMs: info.mtimeMs };
-  }
-  return newest;
-}
+import { findNewestFile } from '../src/util/newest-file.js';
 
 /** `path:` artifacts: files on this machine, found by a glob. */
 export const fileSource: ArtifactSource<{ pattern: string }> = {
@@ -26,7 +13,7 @@ export const fileSource: ArtifactSource<{ pattern: string }> = {
   provides: ['content'],
   name: (options) => options.pattern,
   async locate(ctx) {
-    const newest = await findNewest(ctx.options.pattern);
+    const newest = await findNewestFile(ctx.options.pattern, { signal: ctx.signal });
     if (!newest) return { found: false, message: `no file matches ${ctx.options.pattern}` };
     return {
       found: true,

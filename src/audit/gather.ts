@@ -2,9 +2,9 @@
 import { readdir, readFile, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import { findNewest } from '../../sources/file.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { HistoryEntry } from '../contract/history.js';
+import { findNewestFile } from '../util/newest-file.js';
 import type { Plan } from '../plan/types.js';
 import type { RunReport } from '../report/types.js';
 import { gatherRemoteTempFiles, type RemoteListProblem, type RemoteTempFinding } from './remote-temp.js';
@@ -62,7 +62,7 @@ export async function gatherAuditFacts(config: ResolvedConfig, plan: Plan, now =
       for (const artifact of unit.artifacts) {
         const file = historyFile(config.stateDir, unit.name, artifact.pattern);
         const facts: ArtifactFacts = { unit: unit.name, pattern: artifact.pattern, dir: globBase(artifact.pattern), history: [], historyFile: file };
-        const newest = await findNewest(artifact.pattern).catch(() => undefined);
+        const newest = await findNewestFile(artifact.pattern).catch(() => undefined);
         if (newest) facts.newest = newest;
         try {
           facts.history = (await readHistoryDocument(file))?.doc.entries ?? [];
