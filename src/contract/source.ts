@@ -71,6 +71,6 @@ export interface ArtifactSource<Options = unknown> {
 
 /** A source's capabilities bound to the located backup, as the engine hands them to checks. */
 export interface BoundSource {
-  restore?(dir: string, include: readonly string[]): Promise<SourceOutcome>;
-  verify?(depth: VerifyDepth): Promise<SourceOutcome>;
+  restore?: (dir: string, include: readonly string[]) => Promise<SourceOutcome>;
+  verify?: (depth: VerifyDepth) => Promise<SourceOutcome>;
 }
