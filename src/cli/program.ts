@@ -60,8 +60,8 @@ const EXAMPLES: Record<string, string[]> = {
   'restore-test': ['rearguard restore-test                 # the weekly restore proof', 'rearguard restore-test --junit - > restore.xml'],
   audit: ['rearguard audit                   # stale artifacts, size trends, last runs, risky config', 'rearguard audit --json audit.json  # read-only: nothing else is written'],
   history: ['rearguard history            # every artifact: sizes, trend, baseline', 'rearguard history app-db --limit 50', 'rearguard history --json - | jq .artifacts[0].entries'],
-  validate: ['rearguard config validate -c rearguard.yml   # every problem with file and line; exit 2 if any'],
-  schema: ['rearguard config schema > rearguard.schema.json'],
+  validate: ['rearguard config validate -c rearguard.yml   # every problem with file and line; exit 2 if any', 'REARGUARD_CONFIG=/etc/rearguard/rearguard.yml rearguard config validate'],
+  schema: ['rearguard config schema > rearguard.schema.json   # for "# yaml-language-server: $schema=..."', 'rearguard config schema | jq .properties.stages'],
   demo: ['rearguard demo                 # copy the demo into a fresh temp folder and run it there', 'rearguard demo ~/rearguard-demo  # ... into this folder; run it again to grow the history'],
   completion: [
     'rearguard completion bash > /etc/bash_completion.d/rearguard',
