@@ -5,6 +5,8 @@ import { buildEnvBlock, buildKillArgv, buildRemoteCommand, makeNonce, parseMarke
 import { buildSshArgs } from './ssh-args.js';
 import { classifySshFailure } from './ssh-errors.js';
 import { SshMaster } from './ssh-master.js';
+import { DEFAULT_LOG_MAX } from './capped-log.js';
+import { openOutputSink, type OutputSummary } from './output-sink.js';
 import { openSshOutput } from './ssh-output.js';
 import { runSshProcess } from './ssh-process.js';
 import { retryDelay, sleepUnlessAborted } from './ssh-retry.js';
@@ -16,6 +18,8 @@ export const DEFAULT_HOST_CONCURRENCY = 8;
 const DEFAULT_CAPTURE = 64 * 1024;
 /** The wrapper prints its start marker before any output of the command, so it is near the start. */
 const MARKER_WINDOW = 64 * 1024;
+/** How long output may still arrive once the ssh client has exited (the shared connection writes it). */
+const SSH_DRAIN_MS = 2_000;
 
 /** What an SshHost needs from the run. */
 export interface SshHostOptions {
@@ -85,17 +89,28 @@ export class SshHost {
         const mode = spec.inputStream || spec.input !== undefined ? 'pass' : 'watch';
         const remote = buildRemoteCommand(spec.argv, { nonce, killGraceMs: spec.killGraceMs, mode });
         const input = spec.input !== undefined ? spec.input : '';
+        // Through a pipe into a capped log, as for local units: a remote flood fills no local disk.
+        // The cap keeps at least the marker window at the head, where the wrapper's start marker is.
+        const sink = await openOutputSink({
+          logFile: output.file,
+          logMax: Math.max(2 * MARKER_WINDOW, spec.logFile ? (spec.logMax ?? DEFAULT_LOG_MAX) : 2 * (spec.maxCaptureBytes ?? DEFAULT_CAPTURE)),
+          captureMax: 0,
+        });
+        let summary: OutputSummary | undefined;
         const result = await runSshProcess({
           args: [...buildSshArgs(host, { kind: 'client', controlPath: this.options.controlPath }), remote],
           env: this.options.clientEnv,
           stdinPrefix: envBlockFor(nonce) + input,
           ...(spec.inputStream && { inputStream: spec.inputStream }),
           ...(spec.input !== undefined && !spec.inputStream && { closeAfterPrefix: true }),
-          outputFd: output.fd,
+          outputFd: sink.fd,
+          onSpawned: () => sink.closeWriteEnd(),
           timeoutMs: Math.max(1, spec.timeoutMs - (Date.now() - startedAt)),
           killGraceMs: spec.killGraceMs,
           ...(spec.signal && { signal: spec.signal }),
           forceStop: () => this.forceStop(parseMarkers(output.read(offset, MARKER_WINDOW), nonce).killTarget, spec.killGraceMs),
+        }).finally(async () => {
+          summary = await sink.finish(SSH_DRAIN_MS);
         });
         const head = output.read(offset, MARKER_WINDOW);
         const markers = parseMarkers(head + output.tail(offset, 4096), nonce);
@@ -117,6 +132,7 @@ export class SshHost {
           leftovers: markers.leftovers,
           ...(result.startError && { startError: result.startError }),
           output: this.captured(spec, output, offset, nonce),
+          ...(spec.logFile && summary?.truncated && { logTruncated: { bytes: summary.bytes, droppedBytes: summary.droppedBytes } }),
         });
       }
     } finally {

@@ -5,6 +5,8 @@ import { makeNonce } from './remote-wrapper.js';
 
 /** An open output file and how to read what one attempt wrote to it. */
 export interface SshOutput {
+  /** The file: the unit's log, or the private capture file. */
+  file: string;
   fd: number;
   /** Current end of the file: where the next attempt's output starts. */
   size(): number;
@@ -27,6 +29,7 @@ export function openSshOutput(logFile: string | undefined, scratchDir: string): 
     return buffer.toString('utf8');
   };
   return {
+    file,
     fd,
     size,
     read,

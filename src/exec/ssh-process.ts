@@ -15,8 +15,10 @@ export interface SshProcessSpec {
   inputStream?: Readable;
   /** Close stdin right after the prefix (the remote side reads a fixed input). */
   closeAfterPrefix?: boolean;
-  /** stdout and stderr of ssh go here (a file, never a pipe: see runLocal). */
+  /** stdout and stderr of ssh go here (a descriptor the run reads without waiting for its end: see createLocalRunner). */
   outputFd: number;
+  /** Called right after the spawn, e.g. to close the parent's copy of the output descriptor. */
+  onSpawned?: () => void;
   timeoutMs: number;
   killGraceMs: number;
   signal?: AbortSignal;
@@ -56,6 +58,7 @@ export async function runSshProcess(spec: SshProcessSpec): Promise<SshProcessRes
     reject: false,
     detached: true,
   });
+  spec.onSpawned?.();
   const stdin = child.stdin!;
   stdin.on('error', () => undefined);
   const done = child.then((r) => r);
