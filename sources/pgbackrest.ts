@@ -1,0 +1,65 @@
+// The pgBackRest source: the newest backup set of a stanza, from `pgbackrest info --output=json`.
+import { z } from 'zod';
+import { defineFragment } from '../src/contract/config-fragment.js';
+import type { ArtifactSource } from '../src/contract/source.js';
+import { describeFailure, succeeded } from '../src/exec/types.js';
+import { describeStanza, lastLine, LIST_TIMEOUT_MS, pgbackrestArgv, runPgBackRest, type PgBackRestOptions } from './pgbackrest/command.js';
+import { chooseNewestSet, extractInfoJson } from './pgbackrest/info.js';
+import { restoreAndQuery, type PgRestoreSettings } from './pgbackrest/restore.js';
+import { verifyRepository } from './pgbackrest/verify.js';
+
+/** A pgbackrest artifact's options: where the stanza is, and how its restore test runs. */
+export type PgBackRestSourceOptions = PgBackRestOptions & PgRestoreSettings;
+
+const schema = z
+  .strictObject({
+    stanza: z.string().min(1).describe('The pgBackRest stanza; its newest backup set is checked.'),
+    config: z.string().min(1).optional().describe("pgBackRest's config file (default: pgBackRest's own default)."),
+    repo: z.number().int().min(1).max(256).optional().describe('Which repository (repoN) when the stanza has several.'),
+    type: z.enum(['full', 'diff', 'incr']).optional().describe('The newest set must be of this type.'),
+    host: z.string().min(1).optional().describe('Run pgbackrest on this host from `hosts`.'),
+    query: z.string().min(1).optional().describe('restore: SQL run on the restored server (default: list the databases).'),
+    sql: z.array(z.string().min(1)).optional().describe('restore: more SQL statements that must succeed.'),
+    database_user: z.string().min(1).optional().describe('restore: the role to connect as (default postgres).'),
+    run_as: z.string().min(1).optional().describe('restore: the OS user the restore and the private server run as when rearguard is root (default postgres).'),
+    pg_bin: z.string().min(1).optional().describe("restore: folder of PostgreSQL's programs (default: Debian's folder for the backup's version, else PATH)."),
+  })
+  .describe('A pgBackRest stanza: its newest backup set.');
+
+/** `pgbackrest:` artifacts: a stanza's newest backup set; one in error or of the wrong type is refused. */
+export const pgbackrestSource: ArtifactSource<PgBackRestSourceOptions> = {
+  kind: 'pgbackrest',
+  config: defineFragment(schema, (raw, ctx): PgBackRestSourceOptions => {
+    const { config, pg_bin, ...rest } = raw;
+    // A path on a host is that host's path; only local paths are taken from the config's folder.
+    const local = (p: string): string => (raw.host === undefined ? ctx.resolvePath(p) : p);
+    return { ...rest, ...(config !== undefined && { config: local(config) }), ...(pg_bin !== undefined && { pg_bin: local(pg_bin) }) };
+  }),
+  provides: ['restore', 'integrity'],
+  name: (options) => describeStanza(options),
+  async locate(ctx) {
+    const { options } = ctx;
+    const result = await runPgBackRest(ctx, options, pgbackrestArgv(options, 'info', ['--output=json']), { timeoutMs: ctx.timeoutMs ?? LIST_TIMEOUT_MS });
+    if (!succeeded(result)) {
+      return {
+        found: false,
+        message: `pgbackrest info for ${describeStanza(options)} failed (${describeFailure(result, 'its time limit')}): ${lastLine(result.output)}; check that pgbackrest is installed and its config file and repository are readable`,
+      };
+    }
+    let doc: unknown;
+    try {
+      doc = extractInfoJson(result.output);
+    } catch (error) {
+      return { found: false, message: `pgbackrest info for ${describeStanza(options)} printed no usable JSON (${(error as Error).message}): ${lastLine(result.output)}` };
+    }
+    const choice = chooseNewestSet(doc, options.stanza, options.type);
+    if (!choice.ok) return { found: false, message: choice.message };
+    const { set } = choice;
+    return {
+      found: true,
+      backup: { id: set.label, location: `${describeStanza(options)}, ${set.type} backup set ${set.label}`, completedAtMs: set.stopMs, bytes: set.repositoryBytes },
+    };
+  },
+  restore: (ctx, backup, dir, include) => restoreAndQuery(ctx, backup, dir, include),
+  verify: (ctx, backup, depth) => verifyRepository(ctx, backup, depth),
+};
