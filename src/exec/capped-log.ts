@@ -1,5 +1,5 @@
 // A unit log with a size cap: the head and the tail are kept, the middle becomes one line saying how much was dropped.
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 
 /** Default `log_max`: 64 MiB per program run. */
 export const DEFAULT_LOG_MAX = 64 * 1024 * 1024;

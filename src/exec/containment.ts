@@ -129,7 +129,7 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
       try {
         child = start();
       } finally {
-        if (stepped && !moveIntoCgroup(home!, process.pid)) {
+        if (stepped && !moveIntoCgroup(home, process.pid)) {
           // Still inside: give the cgroup up rather than risk signalling ourselves.
           cgroup = undefined;
         }

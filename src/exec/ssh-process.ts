@@ -59,7 +59,7 @@ export async function runSshProcess(spec: SshProcessSpec): Promise<SshProcessRes
     detached: true,
   });
   spec.onSpawned?.();
-  const stdin = child.stdin!;
+  const stdin = child.stdin;
   stdin.on('error', () => undefined);
   const done = child.then((r) => r);
 
