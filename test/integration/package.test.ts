@@ -1,7 +1,7 @@
 // The package as users install it: real `npm pack`, `npm install -g` into a temporary prefix, then the
 // installed CLI run by an unprivileged user from another folder, without writing into the installed package.
 import { execa } from 'execa';
-import { readdir, readFile, mkdir, mkdtemp, rm, stat, chmod } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,12 @@ describe.runIf(available)('the npm package', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'rearguard-package-'));
     await chmod(tmp, 0o755);
-    const pack = await execa('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: ROOT, env: cleanEnv() });
+    // Packed from a copy: prepack rebuilds dist/, which the other test files are running meanwhile.
+    const source = path.join(tmp, 'source');
+    const skip = new Set(['node_modules', '.git', 'dist', 'test/.cache'].map((p) => path.join(ROOT, p)));
+    await cp(ROOT, source, { recursive: true, filter: (src) => !skip.has(src) });
+    await symlink(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'));
+    const pack = await execa('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: source, env: cleanEnv() });
     // prepack's own output (the build, the man page) comes before npm's JSON.
     const json = pack.stdout.slice(pack.stdout.search(/^\[/m));
     const [info] = JSON.parse(json) as Array<{ filename: string; files: Array<{ path: string }> }>;
