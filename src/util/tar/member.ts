@@ -44,7 +44,9 @@ const TYPES: Record<string, TarEntryType> = {
 /** Decodes the member whose header is `block` (typeflag already known to be a member type). */
 export function decodeMember(block: Buffer, typeflag: string, pending: PendingExtensions): DecodedMember {
   const pax = pending.pax;
+  // As GNU tar tells them: POSIX by "ustar\0" (version unchecked), old GNU by all 8 bytes "ustar  \0".
   const magic = block.toString('latin1', 257, 263);
+  const gnuMagic = block.toString('latin1', 257, 265) === 'ustar  \0';
   let name = pending.longName ?? pax.get('path') ?? readString(block, 0, 100);
   if (pending.longName === undefined && !pax.has('path') && magic === 'ustar\0') {
     const prefix = readString(block, 345, 155);
@@ -90,11 +92,14 @@ export function decodeMember(block: Buffer, typeflag: string, pending: PendingEx
     entry.displayLinkTarget = displayName(target);
   }
   const decoded: DecodedMember = { entry, storedSize };
+  // GNU tar only reads a sparse map from headers of the format that defines it; anything else is ambiguous.
   if (typeflag === 'S') {
+    if (!gnuMagic) throw new MemberError('has the GNU sparse type "S" but not the GNU header magic, so its data cannot be placed reliably');
     decoded.sparseSource = 'old-gnu';
     entry.sparse = { realSize: readNumber(block, 483, 12, 'sparse real size'), segments: [] };
   } else if (type === 'file') {
     decodePaxSparse(decoded, pending);
+    if (decoded.sparseSource && magic !== 'ustar\0') throw new MemberError('has pax sparse records but is not a POSIX ustar header, so its data cannot be placed reliably');
   }
   if (entry.sparse) entry.size = entry.sparse.realSize;
   return decoded;

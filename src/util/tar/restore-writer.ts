@@ -52,7 +52,8 @@ export function createRestoreWriter(options: RestoreWriterOptions): RestoreWrite
   const pathOf = (segments: Buffer[]): Buffer => Buffer.concat([root, ...segments.flatMap((part) => [SLASH_BUFFER, part])]);
 
   async function ensureParents(segments: Buffer[]): Promise<void> {
-    if (segments.length > 1) await mkdir(pathOf(segments.slice(0, -1)), { recursive: true, mode: 0o700 });
+    // Folders the archive implies but does not list get what GNU tar gives them: 0777 less the umask.
+    if (segments.length > 1) await mkdir(pathOf(segments.slice(0, -1)), { recursive: true, mode: 0o777 });
   }
 
   async function write(entry: TarEntry, content: EntryContent): Promise<void> {
@@ -72,6 +73,7 @@ export function createRestoreWriter(options: RestoreWriterOptions): RestoreWrite
       return refuse(`lands on the same path as ${what}; restoring both would lose one`, 'collision');
     }
     if (segments.length === 0 && entry.type !== 'directory') return refuse('names the restore folder itself');
+    if (entry.type !== 'directory' && endsLikeFolder(entry.name)) return refuse('is not a folder, but its name ends in "/" or "/." as a folder\'s does');
     for (let i = 1; i < segments.length; i += 1) {
       const prefix = keyOf(segments.slice(0, i));
       const holder = seen.get(prefix);
@@ -150,6 +152,13 @@ export function createRestoreWriter(options: RestoreWriterOptions): RestoreWrite
 }
 
 const SLASH_BUFFER = Buffer.from('/');
+
+/** True when the last segment of `name` is empty or ".": such a name can only be a folder. */
+function endsLikeFolder(name: Buffer): boolean {
+  const last = name.lastIndexOf(0x2f);
+  const tail = name.subarray(last + 1);
+  return last !== -1 && (tail.length === 0 || (tail.length === 1 && tail[0] === 0x2e));
+}
 
 /** Writes a file's content; stretches that are holes in a sparse entry are skipped, then the size is set. */
 async function writeFile(path: Buffer, entry: TarEntry, content: EntryContent): Promise<void> {

@@ -134,13 +134,19 @@ export async function readTar(source: ByteSource, onEntry?: EntryHandler): Promi
         if (problem) throw new TarFormatError(`${named} is a sparse file, but ${problem} (${where(headerOffset)})`);
       }
       const padding = (512 - (decoded.storedSize % 512)) % 512;
-      let truncatedAt: number | undefined;
+      let contentFailure: Error | undefined;
       async function* stored(): AsyncGenerator<Buffer> {
         while (left > 0) {
-          const chunk = await source.next(left);
+          let chunk: Buffer | undefined;
+          try {
+            chunk = await source.next(left);
+          } catch (error) {
+            contentFailure = error as Error;
+            throw error;
+          }
           if (chunk === undefined) {
-            truncatedAt = source.offset;
-            throw new TarFormatError(`${named} ends early: ${left} bytes of its content are missing (truncated, ${where(source.offset)})`);
+            contentFailure = new TarFormatError(`${named} ends early: ${left} bytes of its content are missing (truncated, ${where(source.offset)})`);
+            throw contentFailure;
           }
           left -= chunk.length;
           yield chunk;
@@ -154,11 +160,12 @@ export async function readTar(source: ByteSource, onEntry?: EntryHandler): Promi
           await onEntry(entry, content);
         } catch (error) {
           // The handler may have been stopped by our own failure while reading the content: report ours.
-          if (truncatedAt !== undefined || error instanceof SourceError || error instanceof TarFormatError) throw error;
+          if (contentFailure !== undefined) throw contentFailure;
           throw new HandlerError(error);
         }
       }
-      if (truncatedAt !== undefined) throw new TarFormatError(`${named} ends early (truncated, ${where(truncatedAt)})`);
+      // A handler that swallowed the failure still gets an archive that failed.
+      if (contentFailure !== undefined) throw contentFailure;
       const missing = await source.skip(left + padding);
       if (missing > 0) throw new TarFormatError(`${named} ends early: its content is cut short (truncated, ${where(source.offset)})`);
     }
