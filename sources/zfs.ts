@@ -1,0 +1,55 @@
+// The ZFS source: the newest snapshot of a dataset (or of each dataset below it), proven sendable and restorable by clone.
+import { z } from 'zod';
+import { defineFragment } from '../src/contract/config-fragment.js';
+import type { ArtifactSource } from '../src/contract/source.js';
+import { describeFailure, succeeded } from '../src/exec/types.js';
+import { restoreByClone } from './zfs/clone.js';
+import { describeDataset, lastLines, runZfs, snapshotQuery, type ZfsOptions } from './zfs/command.js';
+import { proveSendable } from './zfs/send.js';
+import { parseNewestSnapshots } from './zfs/snapshots.js';
+
+export type { ZfsOptions } from './zfs/command.js';
+
+const schema = z
+  .strictObject({
+    dataset: z.string().min(1).regex(/^[^@\s]+$/, 'a dataset name like "tank/db", without @snapshot').describe('The dataset whose newest snapshot is checked.'),
+    recursive: z.boolean().optional().describe('Every dataset below it too; each must have a snapshot.'),
+    host: z.string().min(1).optional().describe('Run zfs on this host from `hosts` (e.g. the replication target).'),
+  })
+  .describe('A ZFS dataset: its newest snapshot.');
+
+/**
+ * `zfs:` artifacts. The backup is the newest snapshot of each dataset; its completion time is the
+ * oldest of those (so one dataset left behind fails `fresh`), its size what they refer to in total.
+ */
+export const zfsSource: ArtifactSource<ZfsOptions> = {
+  kind: 'zfs',
+  config: defineFragment(schema, (raw): ZfsOptions => raw),
+  provides: ['restore', 'integrity'],
+  name: (options) => describeDataset(options),
+  async locate(ctx) {
+    const where = describeDataset(ctx.options);
+    const result = await runZfs(ctx, snapshotQuery(ctx.options));
+    if (!succeeded(result)) {
+      return { found: false, message: `listing the snapshots of ${where} failed (${describeFailure(result, 'its time limit')}): ${lastLines(result.output)}; check the dataset name and that the pool is imported` };
+    }
+    const { newest, without } = parseNewestSnapshots(result.output, ctx.options.recursive ? undefined : ctx.options.dataset);
+    if (without.length > 0) {
+      return { found: false, message: `${without.length} dataset(s) of ${where} have no snapshot: ${without.slice(0, 5).join(', ')}; the snapshot job did not cover them` };
+    }
+    if (newest.length === 0) return { found: false, message: `zfs lists no dataset ${ctx.options.dataset}` };
+    const oldest = newest.reduce((a, b) => (b.creation < a.creation ? b : a));
+    const id = newest.map((snapshot) => snapshot.name).join(' ');
+    return {
+      found: true,
+      backup: {
+        id,
+        location: newest.length === 1 ? `${newest[0]!.name}${ctx.options.host !== undefined ? ` on ${ctx.options.host}` : ''}` : `${where}: ${newest.length} snapshots, oldest ${oldest.name}`,
+        completedAtMs: oldest.creation * 1000,
+        bytes: newest.reduce((sum, snapshot) => sum + snapshot.referenced, 0),
+      },
+    };
+  },
+  verify: (ctx, backup) => proveSendable(ctx, backup),
+  restore: (ctx, backup, dir, include) => restoreByClone(ctx, backup, dir, include),
+};
