@@ -3,6 +3,7 @@ import type { ArtifactSource } from '../src/contract/source.js';
 import { fileSource } from './file.js';
 import { pgbackrestSource } from './pgbackrest.js';
 import { resticSource } from './restic.js';
+import { zfsSource } from './zfs.js';
 
 /** Sources by kind; a new source is one file here plus its registration. */
 export const artifactSources: { readonly [kind: string]: ArtifactSource<unknown> | undefined } = {
@@ -10,4 +11,5 @@ export const artifactSources: { readonly [kind: string]: ArtifactSource<unknown>
   path: fileSource.provides.includes('restore') ? fileSource : { ...fileSource, provides: [...fileSource.provides, 'restore'] },
   restic: resticSource,
   pgbackrest: pgbackrestSource,
+  zfs: zfsSource,
 };
