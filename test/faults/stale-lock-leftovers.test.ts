@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LeftoverProcessesError } from '../../src/state/live-processes.js';
+import { LeftoverProcessesError, stopLeftovers } from '../../src/state/live-processes.js';
 import { acquireLock } from '../../src/state/lock.js';
 import { ROOT } from '../helpers/cli.js';
 import { pidAlive } from '../helpers/process.js';
@@ -19,7 +19,9 @@ beforeEach(async () => {
   pids = [];
 });
 afterEach(async () => {
+  // Whatever a failed assertion left running: the listed pids, and the rest of the dead run's cgroup.
   for (const pid of pids) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  await stopLeftovers(path.join(dir, 'state', 'runs', RUN_ID), 0);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -24,6 +24,8 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   for (const pid of started.splice(0)) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  // What a failed assertion left of a killed stand-in run (e.g. the unit's foreground sleep).
+  await stopLeftovers(path.join(dir, 'run'), 0);
   await rm(dir, { recursive: true, force: true });
 });
 
