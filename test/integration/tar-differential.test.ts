@@ -187,7 +187,7 @@ describe.runIf(available)('hostile variants of a small archive', () => {
       for (const at of headers) {
         // A changed byte without a matching checksum is always caught.
         const unsummed = Buffer.from(bytes);
-        unsummed[at + 1] ^= 0x01;
+        unsummed[at + 1] = unsummed[at + 1]! ^ 0x01;
         const unsummedFile = path.join(work, `field-${format}-${(variant += 1)}.tar`);
         await writeFile(unsummedFile, unsummed);
         expect(await judge(unsummedFile)).toBe('failed');
