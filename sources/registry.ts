@@ -1,8 +1,10 @@
 // The explicit list of artifact sources, by the config key that selects them.
 import type { ArtifactSource } from '../src/contract/source.js';
+import { borgSource } from './borg.js';
 import { fileSource } from './file.js';
 import { pgbackrestSource } from './pgbackrest.js';
 import { resticSource } from './restic.js';
+import { treeSource } from './tree.js';
 import { zfsSource } from './zfs.js';
 
 /** Sources by kind; a new source is one file here plus its registration. */
@@ -10,6 +12,8 @@ export const artifactSources: { readonly [kind: string]: ArtifactSource<unknown>
   // A file artifact is restored by extracting it as an archive, so it provides `restore` as well as `content`.
   path: fileSource.provides.includes('restore') ? fileSource : { ...fileSource, provides: [...fileSource.provides, 'restore'] },
   restic: resticSource,
+  borg: borgSource,
+  tree: treeSource,
   pgbackrest: pgbackrestSource,
   zfs: zfsSource,
 };

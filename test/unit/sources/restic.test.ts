@@ -4,22 +4,23 @@ import { chooseNewestSnapshot, explainResticFailure, extractJson, resticSource }
 import type { ProcessResult } from '../../../src/exec/types.js';
 
 const resolvePath = (p: string): string => (p.startsWith('/') ? p : `/etc/rearguard/${p}`);
+const fragmentCtx = { resolvePath, level: 'error' as const };
 const failed = (output: string): ProcessResult => ({ exitCode: 1, timedOut: false, aborted: false, durationMs: 1, output, leftovers: false });
 
 describe('restic source', () => {
   it('resolves paths from the config folder here, keeps them as written for a host, and never a URL', () => {
     const { schema, resolve } = resticSource.config;
-    expect(resolve(schema.parse({ repo: 'repo', password_file: 'pw', tags: ['a'] }), { resolvePath })).toEqual({
+    expect(resolve(schema.parse({ repo: 'repo', password_file: 'pw', tags: ['a'] }), fragmentCtx)).toEqual({
       repo: '/etc/rearguard/repo',
       passwordFile: '/etc/rearguard/pw',
       tags: ['a'],
       paths: [],
     });
-    expect(resolve(schema.parse({ repo: 'sftp:nas:/srv/restic', password_command: 'pass show restic' }), { resolvePath })).toMatchObject({
+    expect(resolve(schema.parse({ repo: 'sftp:nas:/srv/restic', password_command: 'pass show restic' }), fragmentCtx)).toMatchObject({
       repo: 'sftp:nas:/srv/restic',
       passwordCommand: 'pass show restic',
     });
-    expect(resolve(schema.parse({ repo: 'srv/repo', password_file: 'pw', host: 'nas' }), { resolvePath })).toMatchObject({ repo: 'srv/repo', passwordFile: 'pw', host: 'nas' });
+    expect(resolve(schema.parse({ repo: 'srv/repo', password_file: 'pw', host: 'nas' }), fragmentCtx)).toMatchObject({ repo: 'srv/repo', passwordFile: 'pw', host: 'nas' });
   });
 
   it('refuses an inline password, both password sources, none, and unknown keys', () => {
