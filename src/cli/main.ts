@@ -10,7 +10,7 @@ import { buildProgram } from './program.js';
 /**
  * Signals that stop a run the orderly way (nothing new starts, running units are terminated, the
  * report and metrics are written, the lock is released, exit 2). SIGHUP is how a run ends when the
- * terminal or SSH session that started it closes; SIGQUIT is Ctrl-\\. Node's default for both is
+ * terminal or SSH session that started it closes; SIGQUIT is what Ctrl-backslash sends. Node's default for both is
  * to die on the spot, leaving no report, the lock behind and the units running.
  */
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
