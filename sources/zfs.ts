@@ -4,7 +4,7 @@ import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
 import { restoreByClone } from './zfs/clone.js';
-import { describeDataset, lastLines, runZfs, snapshotQuery, type ZfsOptions } from './zfs/command.js';
+import { describeDataset, lastLine, runZfs, snapshotQuery, type ZfsOptions } from './zfs/command.js';
 import { proveSendable } from './zfs/send.js';
 import { parseNewestSnapshots } from './zfs/snapshots.js';
 
@@ -31,7 +31,7 @@ export const zfsSource: ArtifactSource<ZfsOptions> = {
     const where = describeDataset(ctx.options);
     const result = await runZfs(ctx, snapshotQuery(ctx.options));
     if (!succeeded(result)) {
-      return { found: false, message: `listing the snapshots of ${where} failed (${describeFailure(result, 'its time limit')}): ${lastLines(result.output)}; check the dataset name and that the pool is imported` };
+      return { found: false, message: `listing the snapshots of ${where} failed (${describeFailure(result, 'its time limit')}): ${lastLine(result.output)}; check the dataset name and that the pool is imported` };
     }
     const { newest, without } = parseNewestSnapshots(result.output, ctx.options.recursive ? undefined : ctx.options.dataset);
     if (without.length > 0) {

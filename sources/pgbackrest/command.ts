@@ -1,5 +1,6 @@
 // Builds and runs pgbackrest commands for a stanza, on this machine or on the artifact's host.
 import type { Exec, ProcessResult } from '../../src/exec/types.js';
+import { lastLines } from '../../src/util/tail.js';
 import type { BackupType } from './info.js';
 
 /** Where a stanza is and which backup set an artifact means. */
@@ -67,8 +68,8 @@ export function describeStanza(options: PgBackRestOptions): string {
   return `pgbackrest stanza ${options.stanza}${options.repo !== undefined ? ` repo${options.repo}` : ''}${options.host !== undefined ? ` on ${options.host}` : ''}`;
 }
 
-/** The last meaningful line of a failed command, for a message. */
+
+/** The last line of a failed command, for a message. */
 export function lastLine(output: string): string {
-  const lines = output.split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  return lines.at(-1) ?? '(no output)';
+  return lastLines(output, 1)[0]?.trim() ?? '(no output)';
 }

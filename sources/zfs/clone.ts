@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LocatedBackup, SourceContext, SourceOutcome } from '../../src/contract/source.js';
 import { describeFailure, succeeded } from '../../src/exec/types.js';
-import { lastLines, runZfs, type ZfsOptions } from './command.js';
+import { lastLine, runZfs, type ZfsOptions } from './command.js';
 
 /** Restores the top dataset's snapshot (the first in the backup's id) into `dir`, or only its `include` paths. */
 export async function restoreByClone(ctx: SourceContext<ZfsOptions>, backup: LocatedBackup, dir: string, include: readonly string[]): Promise<SourceOutcome> {
@@ -18,7 +18,7 @@ export async function restoreByClone(ctx: SourceContext<ZfsOptions>, backup: Loc
   const mount = await mkdtemp(path.join(os.tmpdir(), 'rearguard-zfs-clone-'));
   try {
     const cloned = await runZfs(ctx, ['clone', '-o', `mountpoint=${mount}`, '-o', 'readonly=on', snapshot, clone]);
-    if (!succeeded(cloned)) return { ok: false, message: `zfs clone of ${snapshot} failed (${describeFailure(cloned, 'its time limit')}): ${lastLines(cloned.output)}` };
+    if (!succeeded(cloned)) return { ok: false, message: `zfs clone of ${snapshot} failed (${describeFailure(cloned, 'its time limit')}): ${lastLine(cloned.output)}` };
     try {
       const entries = await readdir(mount);
       if (entries.length === 0) return { ok: false, message: `${snapshot} is empty: its clone holds no file` };

@@ -1,6 +1,7 @@
 // Runs zfs for an artifact, on this machine or on its host; commands both zfs-fuse and OpenZFS accept.
 import type { SourceContext } from '../../src/contract/source.js';
 import type { ProcessResult } from '../../src/exec/types.js';
+import { lastLines } from '../../src/util/tail.js';
 
 /** Which datasets an artifact means. */
 export interface ZfsOptions {
@@ -38,7 +39,7 @@ export function describeDataset(options: ZfsOptions): string {
   return `zfs ${options.dataset}${options.recursive ? ' (recursive)' : ''}${options.host !== undefined ? ` on ${options.host}` : ''}`;
 }
 
-/** The last non-empty lines of output, for messages. */
-export function lastLines(output: string, count = 1): string {
-  return output.split('\n').map((line) => line.trim()).filter((line) => line !== '').slice(-count).join(' ') || '(no output)';
+/** The last line of a failed zfs command, for a message. */
+export function lastLine(output: string): string {
+  return lastLines(output, 1)[0]?.trim() ?? '(no output)';
 }

@@ -1,7 +1,8 @@
 // Proves each newest snapshot can be sent: OpenZFS's dry-run estimate, or a full send discarded where -n is unknown.
 import type { LocatedBackup, SourceContext, SourceOutcome } from '../../src/contract/source.js';
 import { describeFailure, succeeded } from '../../src/exec/types.js';
-import { describeDataset, lastLines, runZfs, type ZfsOptions } from './command.js';
+import { lastLines } from '../../src/util/tail.js';
+import { describeDataset, lastLine, runZfs, type ZfsOptions } from './command.js';
 
 /** Reads the total of `zfs send -nvP` ("size\t<bytes>"), or undefined. */
 export function parseSendEstimate(output: string): number | undefined {
@@ -17,17 +18,17 @@ export async function proveSendable(ctx: SourceContext<ZfsOptions>, backup: Loca
     const estimate = await runZfs(ctx, ['send', '-nvP', snapshot]);
     if (succeeded(estimate)) {
       const bytes = parseSendEstimate(estimate.output);
-      if (bytes === undefined || bytes === 0) return { ok: false, message: `zfs send -nvP ${snapshot} estimated no stream size: the snapshot cannot be proven sendable`, details: [lastLines(estimate.output, 3)] };
+      if (bytes === undefined || bytes === 0) return { ok: false, message: `zfs send -nvP ${snapshot} estimated no stream size: the snapshot cannot be proven sendable`, details: [lastLines(estimate.output, 3).join(' ')] };
       lines.push(`${snapshot}: ${bytes} bytes estimated`);
       continue;
     }
     // Older implementations (zfs-fuse) know no dry run: the stream itself is read to the end and dropped.
     if (!/invalid option/i.test(estimate.output)) {
-      return { ok: false, message: `zfs send -nvP ${snapshot} failed (${describeFailure(estimate, 'its time limit')}): ${lastLines(estimate.output)}` };
+      return { ok: false, message: `zfs send -nvP ${snapshot} failed (${describeFailure(estimate, 'its time limit')}): ${lastLine(estimate.output)}` };
     }
     const sent = await runZfs(ctx, ['send', snapshot], { maxCaptureBytes: 256 });
     if (!succeeded(sent)) {
-      return { ok: false, message: `zfs send ${snapshot} failed (${describeFailure(sent, 'its time limit')}): ${lastLines(sent.output)}: the snapshot cannot be replicated` };
+      return { ok: false, message: `zfs send ${snapshot} failed (${describeFailure(sent, 'its time limit')}): ${lastLine(sent.output)}: the snapshot cannot be replicated` };
     }
     lines.push(`${snapshot}: sent in full and discarded`);
   }
