@@ -1,4 +1,6 @@
 // upload: ship the artifact to a host over SSH atomically: temp file, sha256 compared, then renamed into place.
+import { defineKey } from '../src/contract/config-fragment.js';
+import { remoteTargetSchema } from '../src/contract/schema-parts.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -38,13 +40,14 @@ export function uploadTempName(name: string, runId: string): string {
 }
 
 /** Uploads in orchestrate, after every local check passed; `offsite` then verifies the final copy. */
-export const uploadAction: ArtifactAction<UploadOptions> = {
+export const uploadAction: ArtifactAction<UploadOptions, UploadOptions> = {
   id: 'upload',
   phase: 'ship',
   needs: ['content', 'host'],
   effect: 'side-effect',
   stops: 'at-error',
-  select: (artifact, command) => (command === 'orchestrate' && artifact.upload ? { options: artifact.upload, level: artifact.level } : undefined),
+  config: defineKey('upload', remoteTargetSchema, (raw): UploadOptions => ({ host: raw.host, dir: raw.dir })),
+  select: (own, artifact, command) => (command === 'orchestrate' && own ? { options: own, level: artifact.level } : undefined),
   describe: (options) => `upload to ${options.host}:${options.dir} (temp file, sha256 compared, then renamed)`,
   async run(ctx, target): Promise<CheckOutcome> {
     const file = target.facts.file;

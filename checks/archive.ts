@@ -1,4 +1,8 @@
 // archive: a tar / tar.gz read to its end (truncation, gzip CRC errors), expected entries present and non-empty.
+import { z } from 'zod';
+import type { Level } from '../src/config/types.js';
+import { defineKey } from '../src/contract/config-fragment.js';
+import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
 import picomatch from 'picomatch';
 import { formatBytes } from '../src/util/size.js';
 import { isRegularFileEntry, scanTar, type TarEntryInfo } from '../src/util/tar-scan.js';
@@ -23,13 +27,18 @@ export function findMissingExpected(entries: TarEntryInfo[], expect: string[]): 
 }
 
 /** Catches truncated uploads, corrupted gzip and archives that hold nothing. */
-export const archiveCheck: ArtifactCheck<{ expect: string[] }> = {
+export const archiveCheck: ArtifactCheck<{ expect: string[] }, { expect: string[]; level: Level } | undefined> = {
   id: 'archive',
   phase: 'artifact',
   needs: ['content'],
   effect: 'read-only',
   stops: 'at-error',
-  select: (artifact) => (artifact.archive ? { options: { expect: artifact.archive.expect }, level: artifact.archive.level } : undefined),
+  config: defineKey(
+    'archive',
+    z.union([z.boolean(), z.strictObject({ expect: z.array(z.string().min(1)).optional(), level: levelSchema.optional() })]),
+    (raw, ctx) => (raw === false ? undefined : { expect: typeof raw === 'object' ? (raw.expect ?? []) : [], level: levelOf(raw, ctx.level) }),
+  ),
+  select: (own) => (own ? { options: { expect: own.expect }, level: own.level } : undefined),
   describe: (options) =>
     options.expect.length > 0 ? `tar read to its end; holds ${options.expect.join(', ')}` : 'tar read to its end',
   async run(ctx, target) {

@@ -1,4 +1,8 @@
 // checksum: the streamed sha256 of the artifact equals its sidecar (<file>.sha256) or its manifest entry.
+import { z } from 'zod';
+import type { Level } from '../src/config/types.js';
+import { defineKey } from '../src/contract/config-fragment.js';
+import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256FileFast } from '../src/util/hash-pool.js';
@@ -62,14 +66,31 @@ async function expectedFromManifest(file: string, manifest: string): Promise<{ h
 }
 
 /** Streams the artifact through sha256 and compares with what was recorded when it was written. */
-export const checksumCheck: ArtifactCheck<ChecksumOptions> = {
+const checksumKey = defineKey(
+  'checksum',
+  z.union([
+    z.literal('sidecar'),
+    z.strictObject({ sidecar: z.literal(true), level: levelSchema.optional() }),
+    z.strictObject({ manifest: z.string().min(1), level: levelSchema.optional() }),
+  ]),
+  (raw, ctx): ChecksumOptions & { level: Level } =>
+    typeof raw === 'object' && 'manifest' in raw
+      ? { kind: 'manifest', manifest: ctx.resolvePath(raw.manifest), level: levelOf(raw, ctx.level) }
+      : { kind: 'sidecar', level: levelOf(raw, ctx.level) },
+);
+
+export const checksumCheck: ArtifactCheck<ChecksumOptions, ChecksumOptions & { level: Level }> = {
   id: 'checksum',
   phase: 'artifact',
   needs: ['content'],
   effect: 'read-only',
   stops: 'at-error',
-  select: (artifact) =>
-    artifact.checksum ? { options: artifact.checksum, level: artifact.checksumLevel ?? artifact.level } : undefined,
+  config: checksumKey,
+  select: (own) => {
+    if (!own) return undefined;
+    const { level, ...options } = own;
+    return { options, level };
+  },
   describe: (options) => (options.kind === 'sidecar' ? 'sha256 equals <file>.sha256' : `sha256 listed in ${options.manifest}`),
   async run(ctx, target) {
     const file = target.facts.file;

@@ -1,11 +1,25 @@
 // command: any argv over the artifact ("{artifact}" and $REARGUARD_ARTIFACT name it); exit 0 passes.
+import { z } from 'zod';
+import type { Level } from '../src/config/types.js';
+import { defineKey } from '../src/contract/config-fragment.js';
+import { argvSchema, durationSchema, levelOf, levelSchema } from '../src/contract/schema-parts.js';
 import { lastLines, OUTPUT_TAIL_LINES } from '../src/util/tail.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
-import type { ResolvedArtifact } from '../src/config/types.js';
-import { formatDuration } from '../src/util/duration.js';
+import { formatDuration, parseDuration } from '../src/util/duration.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 
-type CommandOptions = Omit<NonNullable<ResolvedArtifact['command']>, 'level'>;
+type CommandOptions = { argv: string[]; timeoutMs?: number };
+
+const commandKey = defineKey(
+  'command',
+  z
+    .union([argvSchema, z.strictObject({ run: argvSchema, timeout: durationSchema.optional(), level: levelSchema.optional() })])
+    .describe('Any argv; "{artifact}" is replaced by the artifact path; exit 0 passes.'),
+  (raw, ctx): CommandOptions & { level: Level } =>
+    Array.isArray(raw)
+      ? { argv: raw, level: ctx.level }
+      : { argv: raw.run, ...(raw.timeout && { timeoutMs: parseDuration(raw.timeout) }), level: levelOf(raw, ctx.level) },
+);
 
 const KILL_GRACE_MS = 5_000;
 
@@ -15,19 +29,18 @@ export function substituteArtifact(argv: string[], file: string): string[] {
 }
 
 /** Runs a verifier of the user's choice, e.g. `restic check --read-data-subset=5%` or `gzip -t {artifact}`. */
-export const commandCheck: ArtifactCheck<CommandOptions> = {
+export const commandCheck: ArtifactCheck<CommandOptions, CommandOptions & { level: Level }> = {
   id: 'command',
   phase: 'artifact',
   needs: ['content'],
   effect: 'runs-commands',
   stops: 'at-error',
-  select: (artifact) =>
-    artifact.command
-      ? {
-          options: { argv: artifact.command.argv, ...(artifact.command.timeoutMs !== undefined && { timeoutMs: artifact.command.timeoutMs }) },
-          level: artifact.command.level,
-        }
-      : undefined,
+  config: commandKey,
+  select: (own) => {
+    if (!own) return undefined;
+    const { level, ...options } = own;
+    return { options, level };
+  },
   describe: (options) => options.argv.join(' '),
   async run(ctx, target) {
     const file = target.facts.file;

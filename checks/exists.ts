@@ -8,7 +8,7 @@ export const existsCheck: ArtifactCheck<Record<string, never>> = {
   needs: ['facts'],
   effect: 'read-only',
   stops: 'always',
-  select: (artifact) => ({ options: {}, level: artifact.level }),
+  select: (_own, artifact) => ({ options: {}, level: artifact.level }),
   describe: () => 'a regular, non-empty file matches',
   async run(_ctx, target) {
     const backup = target.located;

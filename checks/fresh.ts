@@ -1,14 +1,17 @@
 // fresh: when units run, the artifact must have been written by this run's unit.
+import { z } from 'zod';
+import { defineKey } from '../src/contract/config-fragment.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 
 /** A unit that "succeeds" without writing its artifact fails here. */
-export const freshCheck: ArtifactCheck<Record<string, never>> = {
+export const freshCheck: ArtifactCheck<Record<string, never>, boolean> = {
   id: 'fresh',
   phase: 'artifact',
   needs: ['facts', 'unit-start'],
   effect: 'read-only',
   stops: 'at-error',
-  select: (artifact) => (artifact.fresh ? { options: {}, level: artifact.level } : undefined),
+  config: defineKey('fresh', z.boolean().describe('orchestrate: the file must be written by this run (default true).'), (raw) => raw),
+  select: (own, artifact) => (own !== false ? { options: {}, level: artifact.level } : undefined),
   describe: () => 'written by this run',
   async run(_ctx, target) {
     const { mtimeMs, file } = target.facts;

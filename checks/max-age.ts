@@ -1,21 +1,24 @@
 // max_age: outside orchestrate, the newest match must be younger than the limit (backups made by timers).
-import { formatDuration } from '../src/util/duration.js';
+import { defineKey } from '../src/contract/config-fragment.js';
+import { durationSchema } from '../src/contract/schema-parts.js';
+import { formatDuration, parseDuration } from '../src/util/duration.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 
 // Small clock differences between a NAS and this host are normal; more than this is not.
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /** Catches timers that silently stopped making backups. */
-export const maxAgeCheck: ArtifactCheck<{ maxAgeMs: number }> = {
+export const maxAgeCheck: ArtifactCheck<{ maxAgeMs: number }, { maxAgeMs: number }> = {
   id: 'max_age',
   phase: 'artifact',
   needs: ['facts'],
   effect: 'read-only',
   stops: 'at-error',
-  select: (artifact, command) =>
-    artifact.maxAgeMs !== undefined && (command === 'verify' || command === 'audit' || command === 'restore-test')
-      ? { options: { maxAgeMs: artifact.maxAgeMs }, level: artifact.level }
-      : undefined,
+  config: defineKey('max_age', durationSchema.describe('verify/audit/restore-test: the newest match must be younger than this.'), (raw) => ({
+    maxAgeMs: parseDuration(raw),
+  })),
+  select: (own, artifact, command) =>
+    own && (command === 'verify' || command === 'audit' || command === 'restore-test') ? { options: own, level: artifact.level } : undefined,
   describe: (options) => `newest match younger than ${formatDuration(options.maxAgeMs)}`,
   async run(ctx, target) {
     const { mtimeMs, file } = target.facts;

@@ -1,9 +1,12 @@
 // offsite: over SSH, the remote copy in `dir` exists, has the same size and the same sha256 (computed remotely).
+import { defineKey } from '../src/contract/config-fragment.js';
+import { levelSchema, remoteTargetSchema } from '../src/contract/schema-parts.js';
 import path from 'node:path';
-import type { ResolvedArtifact } from '../src/config/types.js';
+import type { Level, ResolvedArtifact } from '../src/config/types.js';
 import { inspectRemoteFile, joinRemotePath } from '../src/exec/remote-file.js';
 import { sha256FileFast } from '../src/util/hash-pool.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
+import type { Selection } from '../src/contract/check.js';
 
 type OffsiteOptions = { host: string; dir: string };
 
@@ -12,20 +15,27 @@ type OffsiteOptions = { host: string; dir: string };
  * `verify` run also proves the copy an earlier `orchestrate` uploaded, and right after an upload
  * the copy under its final name is checked independently of the upload's own check.
  */
-export function selectOffsite(artifact: ResolvedArtifact): { options: OffsiteOptions; level: ResolvedArtifact['level'] } | undefined {
-  if (artifact.offsite) return { options: { host: artifact.offsite.host, dir: artifact.offsite.dir }, level: artifact.offsite.level };
-  if (artifact.upload) return { options: { host: artifact.upload.host, dir: artifact.upload.dir }, level: artifact.level };
+export function selectOffsite(own: (OffsiteOptions & { level: Level }) | undefined, artifact: ResolvedArtifact): Selection<OffsiteOptions> {
+  if (own) return { options: { host: own.host, dir: own.dir }, level: own.level };
+  // The folder an `upload:` action ships the artifact to.
+  const upload = artifact.options.upload as OffsiteOptions | undefined;
+  if (upload) return { options: { host: upload.host, dir: upload.dir }, level: artifact.level };
   return undefined;
 }
 
 /** Proves the copy on another machine is the same bytes as the local artifact. */
-export const offsiteCheck: ArtifactCheck<OffsiteOptions> = {
+export const offsiteCheck: ArtifactCheck<OffsiteOptions, OffsiteOptions & { level: Level }> = {
   id: 'offsite',
   phase: 'offsite',
   needs: ['content', 'host'],
   effect: 'read-only',
   stops: 'at-error',
-  select: (artifact) => selectOffsite(artifact),
+  config: defineKey('offsite', remoteTargetSchema.extend({ level: levelSchema.optional() }), (raw, ctx) => ({
+    host: raw.host,
+    dir: raw.dir,
+    level: raw.level ?? ctx.level,
+  })),
+  select: (own, artifact) => selectOffsite(own, artifact),
   describe: (options) => `same size and sha256 on ${options.host}:${options.dir}`,
   async run(ctx, target) {
     const file = target.facts.file;

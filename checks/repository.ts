@@ -1,8 +1,11 @@
 // repository: the backup tool's own check of the repository holding the backup, with an optional sampled read of the data.
-import type { Level, ResolvedArtifact } from '../src/config/types.js';
+import { z } from 'zod';
+import type { Level } from '../src/config/types.js';
+import { defineKey } from '../src/contract/config-fragment.js';
+import { levelSchema, parsePercent, percentSchema, sizeSchema } from '../src/contract/schema-parts.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 import type { ReadDataSubset, VerifyDepth } from '../src/contract/source.js';
-import { formatBytes } from '../src/util/size.js';
+import { formatBytes, parseSize } from '../src/util/size.js';
 
 /** The resolved `check:` key of an artifact: how deep to go, and the level of a failure. */
 export interface RepositoryCheckConfig {
@@ -10,7 +13,6 @@ export interface RepositoryCheckConfig {
   level: Level;
 }
 
-type WithRepositoryCheck = ResolvedArtifact & { check?: RepositoryCheckConfig };
 
 /** "5% of the data", "100.0 MiB of the data": a read-data subset for people. */
 export function describeSubset(subset: ReadDataSubset): string {
@@ -18,17 +20,39 @@ export function describeSubset(subset: ReadDataSubset): string {
 }
 
 /** Catches a repository the tool itself finds damaged: missing or corrupt packs, segments, indexes. */
-export const repositoryCheck: ArtifactCheck<VerifyDepth> = {
+const checkKey = defineKey(
+  'check',
+  z
+    .union([
+      z.literal(true),
+      z.strictObject({
+        read_data: z
+          .union([percentSchema, sizeSchema])
+          .optional()
+          .describe('Also read this much of the stored data ("5%", "100MiB"), where the tool offers a sampled read.'),
+        level: levelSchema.optional(),
+      }),
+    ])
+    .describe("Run the backup tool's own check of the repository (restic check, borg check, pgbackrest verify)."),
+  (raw, ctx): RepositoryCheckConfig => {
+    const readData = raw === true ? undefined : raw.read_data;
+    const depth: VerifyDepth =
+      readData === undefined
+        ? {}
+        : { readData: typeof readData === 'string' && readData.endsWith('%') ? { percent: parsePercent(readData)! } : { bytes: parseSize(readData) } };
+    return { depth, level: raw === true ? ctx.level : (raw.level ?? ctx.level) };
+  },
+);
+
+export const repositoryCheck: ArtifactCheck<VerifyDepth, RepositoryCheckConfig> = {
   id: 'repository',
   phase: 'artifact',
   needs: ['integrity'],
   // The tools take only shared locks and read; audit still leaves it out, since it needs more than facts.
   effect: 'read-only',
   stops: 'at-error',
-  select: (artifact) => {
-    const check = (artifact as WithRepositoryCheck).check;
-    return check ? { options: check.depth, level: check.level } : undefined;
-  },
+  config: checkKey,
+  select: (own) => (own ? { options: own.depth, level: own.level } : undefined),
   describe: (depth) => `the tool's own repository check${depth.readData ? `, reading ${describeSubset(depth.readData)}` : ''}`,
   async run(ctx, target) {
     const verify = target.source?.verify;

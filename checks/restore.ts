@@ -1,4 +1,8 @@
 // restore: restore the backup into a fresh private scratch folder, check the tree, always remove it.
+import { z } from 'zod';
+import type { Level } from '../src/config/types.js';
+import { defineKey } from '../src/contract/config-fragment.js';
+import { argvSchema, levelSchema } from '../src/contract/schema-parts.js';
 import type { ArtifactCheck, CheckOutcome } from '../src/contract/check.js';
 import { restoreArchive } from './restore/archive-restore.js';
 import type { RestoreOptions } from './restore/run-rules.js';
@@ -18,16 +22,35 @@ function describeRules(options: RestoreOptions): string[] {
  * Proves the backup restores: the only check that writes, and only inside its own scratch folder. A
  * source that restores its own backups (a repository) does so; otherwise the backup is a local archive.
  */
-export const restoreCheck: ArtifactCheck<RestoreOptions> = {
+const restoreKey = defineKey(
+  'restore',
+  z.strictObject({
+    sqlite: z.string().min(1).optional().describe('Glob of SQLite files in the restored tree; each must pass integrity_check.'),
+    gzip: z.string().min(1).optional().describe('Glob of gzip files in the restored tree; each must decompress to its end.'),
+    json: z.string().min(1).optional().describe('Glob of JSON files in the restored tree; each must parse.'),
+    sha256sums: z.string().min(1).optional().describe('A sha256sum-format list inside the archive; every entry must match.'),
+    command: argvSchema.optional().describe('Run with the restored tree as cwd; exit 0 passes.'),
+    scratch: z.string().min(1).optional().describe('Where scratch folders are made (default: the system temp dir).'),
+    include: z.array(z.string().min(1)).min(1).optional().describe('Repository backups: restore only these paths.'),
+    level: levelSchema.optional(),
+  }),
+  (raw, ctx): RestoreOptions & { level: Level } => {
+    const { level, scratch, ...rules } = raw;
+    return { ...rules, ...(scratch && { scratch: ctx.resolvePath(scratch) }), level: level ?? ctx.level };
+  },
+);
+
+export const restoreCheck: ArtifactCheck<RestoreOptions, RestoreOptions & { level: Level }> = {
   id: 'restore',
   phase: 'artifact',
   needs: ['restore'],
   effect: 'scratch',
   stops: 'at-error',
   // orchestrate and restore-test only: verify stays quick.
-  select: (artifact, command) => {
-    if (!artifact.restore || (command !== 'orchestrate' && command !== 'restore-test')) return undefined;
-    const { level, ...options } = artifact.restore;
+  config: restoreKey,
+  select: (own, _artifact, command) => {
+    if (!own || (command !== 'orchestrate' && command !== 'restore-test')) return undefined;
+    const { level, ...options } = own;
     return { options, level };
   },
   describe: (options) => {

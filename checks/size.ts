@@ -1,11 +1,43 @@
 // size: at least `min` bytes, and within max_shrink / max_growth of the median of the last `window` verified sizes.
-import type { ResolvedArtifact } from '../src/config/types.js';
+import { z } from 'zod';
+import type { Level } from '../src/config/types.js';
+import { defineKey } from '../src/contract/config-fragment.js';
+import { levelSchema, parsePercent, percentSchema, sizeSchema } from '../src/contract/schema-parts.js';
 import type { ArtifactCheck, CheckOutcome } from '../src/contract/check.js';
 import { HistoryUnreadableError, type HistoryEntry } from '../src/contract/history.js';
-import { describeBytes, formatBytes } from '../src/util/size.js';
+import { describeBytes, formatBytes, parseSize } from '../src/util/size.js';
 import { compareWithBaseline, computeBaseline, entriesBefore, percentChange, type SizeBaseline } from './size/baseline.js';
 
-type SizeOptions = NonNullable<ResolvedArtifact['size']>;
+/** The size rule of an artifact, in whole bytes and percent. */
+export interface SizeOptions {
+  minBytes?: number;
+  maxShrinkPct?: number;
+  maxGrowthPct?: number;
+  window: number;
+  level: Level;
+}
+
+const sizeKey = defineKey(
+  'size',
+  z.strictObject({
+    min: sizeSchema.optional(),
+    max_shrink: percentSchema.optional(),
+    max_growth: percentSchema.optional(),
+    window: z.number().int().min(1).max(100).optional(),
+    level: levelSchema.optional(),
+  }),
+  (raw, ctx): SizeOptions => {
+    const maxShrinkPct = parsePercent(raw.max_shrink);
+    const maxGrowthPct = parsePercent(raw.max_growth);
+    return {
+      ...(raw.min !== undefined && { minBytes: parseSize(raw.min) }),
+      ...(maxShrinkPct !== undefined && { maxShrinkPct }),
+      ...(maxGrowthPct !== undefined && { maxGrowthPct }),
+      window: raw.window ?? 14,
+      level: raw.level ?? ctx.level,
+    };
+  },
+);
 
 /** The allowed range of a baseline for people: "between 5.0 MiB and 40.0 MiB". */
 export function describeRange(baseline: SizeBaseline): string {
@@ -51,13 +83,14 @@ export function evaluateSize(bytes: number, options: SizeOptions, history: Histo
 }
 
 /** Catches zero-byte and suspiciously small dumps, and sudden shrinking or growth against the history. */
-export const sizeCheck: ArtifactCheck<SizeOptions> = {
+export const sizeCheck: ArtifactCheck<SizeOptions, SizeOptions> = {
   id: 'size',
   phase: 'artifact',
   needs: ['facts', 'history'],
   effect: 'read-only',
   stops: 'at-error',
-  select: (artifact) => (artifact.size ? { options: artifact.size, level: artifact.size.level } : undefined),
+  config: sizeKey,
+  select: (own) => (own ? { options: own, level: own.level } : undefined),
   describe: (options) => {
     const parts: string[] = [];
     if (options.minBytes !== undefined) parts.push(`at least ${formatBytes(options.minBytes)}`);

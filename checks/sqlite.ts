@@ -1,15 +1,22 @@
 // sqlite: the artifact is a SQLite 3 database that passes PRAGMA integrity_check, checked without touching its folder.
+import { z } from 'zod';
+import type { Level } from '../src/config/types.js';
+import { defineKey } from '../src/contract/config-fragment.js';
+import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
 import { checkSqliteIntegrity } from '../src/util/sqlite-integrity.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 
 /** Catches copies of live databases that are torn, truncated or not SQLite at all. */
-export const sqliteCheck: ArtifactCheck<Record<string, never>> = {
+export const sqliteCheck: ArtifactCheck<Record<string, never>, { level: Level } | undefined> = {
   id: 'sqlite',
   phase: 'artifact',
   needs: ['content'],
   effect: 'scratch',
   stops: 'at-error',
-  select: (artifact) => (artifact.sqlite ? { options: {}, level: artifact.sqlite.level } : undefined),
+  config: defineKey('sqlite', z.union([z.boolean(), z.strictObject({ level: levelSchema.optional() })]), (raw, ctx) =>
+    raw === false ? undefined : { level: levelOf(raw, ctx.level) },
+  ),
+  select: (own) => (own ? { options: {}, level: own.level } : undefined),
   describe: () => 'SQLite header, integrity_check ok (read-only)',
   async run(ctx, target) {
     const file = target.facts.file;

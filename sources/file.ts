@@ -10,7 +10,8 @@ export const fileSource: ArtifactSource<{ pattern: string }> = {
   config: defineFragment(z.string().min(1).describe('Glob of the artifact; the newest regular file by mtime is checked.'), (raw, ctx) => ({
     pattern: ctx.resolvePath(raw),
   })),
-  provides: ['content'],
+  // A file backup restores by extracting it as an archive.
+  provides: ['content', 'restore'],
   name: (options) => options.pattern,
   async locate(ctx) {
     const newest = await findNewestFile(ctx.options.pattern, { signal: ctx.signal });

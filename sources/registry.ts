@@ -9,8 +9,7 @@ import { zfsSource } from './zfs.js';
 
 /** Sources by kind; a new source is one file here plus its registration. */
 export const artifactSources: { readonly [kind: string]: ArtifactSource<unknown> | undefined } = {
-  // A file artifact is restored by extracting it as an archive, so it provides `restore` as well as `content`.
-  path: fileSource.provides.includes('restore') ? fileSource : { ...fileSource, provides: [...fileSource.provides, 'restore'] },
+  path: fileSource,
   restic: resticSource,
   borg: borgSource,
   tree: treeSource,

@@ -1,11 +1,18 @@
 // Runs the configured rules over a restored tree and turns them into the restore check's outcome.
-import type { ResolvedArtifact } from '../../src/config/types.js';
 import type { CheckContext, CheckOutcome } from '../../src/contract/check.js';
 import { runCommandRule } from './command-rule.js';
 import { checkGzipRule, checkJsonRule, checkSha256SumsRule, checkSqliteRule, type RuleContext, type RuleOutcome } from './tree-rules.js';
 
 /** The restore check's options: the rules, the scratch base, and the paths a repository restore is limited to. */
-export type RestoreOptions = Omit<NonNullable<ResolvedArtifact['restore']>, 'level'> & { include?: string[] };
+export interface RestoreOptions {
+  sqlite?: string;
+  gzip?: string;
+  json?: string;
+  sha256sums?: string;
+  command?: string[];
+  scratch?: string;
+  include?: string[];
+}
 
 const MAX_DETAILS = 30;
 

@@ -12,8 +12,13 @@ const warning = (id: string, target: string, message: string): CheckResult => ({
   duration_ms: 0,
 });
 
+/** Whether the artifact sets a check's config key. */
+function has(artifact: ResolvedArtifact, key: string): boolean {
+  return artifact.options[key] !== undefined;
+}
+
 function provesIntegrity(artifact: ResolvedArtifact): boolean {
-  return Boolean(artifact.checksum || artifact.sqlite || artifact.archive || artifact.restore || artifact.command || artifact.offsite);
+  return ['checksum', 'sqlite', 'archive', 'restore', 'command', 'offsite'].some((key) => has(artifact, key));
 }
 
 /**
@@ -43,13 +48,13 @@ export function judgeConfig(config: ResolvedConfig, excluded: string[] = []): Ch
         }
         // A SQLite file that passes integrity_check, or a verifying command (pg_restore --list,
         // restic check --read-data), proves restorability as much as restore rules do.
-        if (!artifact.restore && !artifact.sqlite && !artifact.command) {
+        if (!has(artifact, 'restore') && !has(artifact, 'sqlite') && !has(artifact, 'command')) {
           findings.push(warning('no-restore', where, `artifact ${artifact.pattern} of ${name} has no restore proof (restore rules, sqlite: true or a verifying command): it has never been proven restorable; add restore: and run rearguard restore-test weekly`));
         }
-        if (artifact.maxAgeMs === undefined) {
+        if (!has(artifact, 'max_age')) {
           findings.push(warning('risky-config', where, `artifact ${artifact.pattern} of ${name} has no max_age: verify and audit cannot tell a stale backup from a fresh one`));
         }
-        if (!artifact.fresh) {
+        if (artifact.options.fresh === false) {
           findings.push(warning('risky-config', where, `artifact ${artifact.pattern} of ${name} has fresh: false: orchestrate passes even when the unit wrote nothing new`));
         }
       }

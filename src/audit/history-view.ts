@@ -1,4 +1,5 @@
 // Matches history files with the artifacts of the config, for `rearguard history` (pure).
+import { sizeCheck, type SizeOptions } from '../../checks/size.js';
 import picomatch from 'picomatch';
 import { computeBaseline, type SizeBaseline } from '../../checks/size/baseline.js';
 import type { ResolvedArtifact, ResolvedConfig } from '../config/types.js';
@@ -12,7 +13,7 @@ export interface HistoryView {
   /** The history file (it may not exist yet). */
   file: string;
   /** The size rule of the artifact in the config; undefined when it has none or left the config. */
-  size?: NonNullable<ResolvedArtifact['size']>;
+  size?: SizeOptions;
   inConfig: boolean;
   entries: HistoryEntry[];
   /** Entries dropped because their byte count was not a whole number. */
@@ -38,13 +39,14 @@ export function buildHistoryViews(config: ResolvedConfig, histories: ReadHistory
   const add = (unit: string, artifact: ResolvedArtifact | undefined, history: ReadHistory | undefined, file: string, pattern: string): void => {
     used.add(file);
     const entries = history?.doc?.entries ?? [];
-    const window = artifact?.size?.window ?? 14;
+    const size = sizeRule(artifact);
+    const window = size?.window ?? 14;
     const baseline = computeBaseline(entries, { window, ...sizeBounds(artifact) });
     views.push({
       unit,
       pattern,
       file,
-      ...(artifact?.size && { size: artifact.size }),
+      ...(size && { size }),
       inConfig: artifact !== undefined,
       entries,
       dropped: history?.dropped ?? 0,
@@ -75,8 +77,13 @@ export function buildHistoryViews(config: ResolvedConfig, histories: ReadHistory
   return views;
 }
 
+/** The size rule of an artifact, as the size check resolved it. */
+function sizeRule(artifact: ResolvedArtifact | undefined): SizeOptions | undefined {
+  return artifact?.options[sizeCheck.config!.key] as SizeOptions | undefined;
+}
+
 function sizeBounds(artifact: ResolvedArtifact | undefined): { maxShrinkPct?: number; maxGrowthPct?: number } {
-  const size = artifact?.size;
+  const size = sizeRule(artifact);
   return {
     ...(size?.maxShrinkPct !== undefined && { maxShrinkPct: size.maxShrinkPct }),
     ...(size?.maxGrowthPct !== undefined && { maxGrowthPct: size.maxGrowthPct }),

@@ -25,7 +25,8 @@ export function offsiteFolders(config: ResolvedConfig): Array<{ host: string; di
   for (const stage of config.stages) {
     for (const unit of stage.units) {
       for (const artifact of unit.artifacts) {
-        for (const target of [artifact.offsite, artifact.upload]) {
+        // The folders offsite copies are checked in and uploads ship to: both hold upload temp files.
+        for (const target of [artifact.options.offsite, artifact.options.upload] as Array<{ host: string; dir: string } | undefined>) {
           if (target) seen.set(`${target.host}\0${target.dir}`, { host: target.host, dir: target.dir });
         }
       }

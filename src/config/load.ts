@@ -3,13 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { configSchema, type RawConfig } from './schema.js';
+import type { ArtifactKinds } from './kinds.js';
+import { buildConfigSchema, type RawConfig } from './schema.js';
 
 type Issue = z.core.$ZodIssue;
 type PathKey = PropertyKey;
 
 /** Reads and validates a config file; throws ConfigError listing every problem. */
-export async function loadRawConfig(file: string): Promise<RawConfig> {
+export async function loadRawConfig(file: string, kinds: ArtifactKinds): Promise<RawConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -21,11 +22,11 @@ export async function loadRawConfig(file: string): Promise<RawConfig> {
         : `cannot read the config file: ${(error as Error).message}`;
     throw new ConfigError([{ file, path: '', message }], { cause: error });
   }
-  return parseRawConfig(text, file);
+  return parseRawConfig(text, file, kinds);
 }
 
 /** Validates config text (pure); `file` only names the source in messages. */
-export function parseRawConfig(text: string, file: string): RawConfig {
+export function parseRawConfig(text: string, file: string, kinds: ArtifactKinds): RawConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -42,7 +43,7 @@ export function parseRawConfig(text: string, file: string): RawConfig {
   if (data === null || data === undefined) {
     throw new ConfigError([{ file, path: '', message: 'the config file is empty; expected "version: 1" and stages' }]);
   }
-  const result = configSchema.safeParse(data, { reportInput: true });
+  const result = buildConfigSchema(kinds).safeParse(data, { reportInput: true });
   if (result.success) return result.data;
   const problems = flattenIssues(result.error.issues).map((issue) => toProblem(issue, doc, lineCounter, file));
   throw new ConfigError(dedupe(problems).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));

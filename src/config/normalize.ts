@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { parseDuration } from '../util/duration.js';
 import { parseSize } from '../util/size.js';
-import { artifactSources } from '../../sources/registry.js';
+import type { ArtifactKinds } from './kinds.js';
 import type { RawArtifact, RawConfig, RawHost, RawPreflight, RawUnit } from './schema.js';
 import type {
   Level,
@@ -21,6 +21,8 @@ export interface NormalizeContext {
   home: string;
   env: Record<string, string>;
   options: RunOptions;
+  /** The artifact kinds and keys of the registries. */
+  kinds: ArtifactKinds;
 }
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
@@ -52,7 +54,7 @@ export function normalizeConfig(raw: RawConfig, context: NormalizeContext): Reso
         name: stage.name,
         level: stageLevel,
         ...(stage.concurrency !== undefined && { concurrency: stage.concurrency }),
-        units: stage.units.map((unit) => normalizeUnit(unit, stage.name, stageLevel, defaults, dir, resolvePath)),
+        units: stage.units.map((unit) => normalizeUnit(unit, stage.name, stageLevel, defaults, dir, resolvePath, context.kinds)),
       };
     }),
     gate: { maxFailureRatio: raw.gate?.max_failure_ratio ?? 0.5 },
@@ -142,6 +144,7 @@ function normalizeUnit(
   defaults: ResolvedConfig['defaults'],
   dir: string,
   resolvePath: (p: string) => string,
+  kinds: ArtifactKinds,
 ): ResolvedUnit {
   let action: UnitAction;
   if (unit.run) action = { kind: 'run', argv: unit.run };
@@ -176,69 +179,24 @@ function normalizeUnit(
     critical: stageLevel === 'warning' ? false : (unit.critical ?? false),
     level,
     ifRunning: unit.if_running ?? 'wait',
-    artifacts: (unit.artifacts ?? []).map((a) => normalizeArtifact(a, artifactLevel(a.level), resolvePath)),
+    artifacts: (unit.artifacts ?? []).map((a) => normalizeArtifact(a, artifactLevel(a.level), kinds, resolvePath)),
   };
 }
 
-function parsePercent(text: string | undefined): number | undefined {
-  return text === undefined ? undefined : Number(text.slice(0, -1));
-}
-
-function levelOf(value: unknown, fallback: Level): Level {
-  return typeof value === 'object' && value !== null && 'level' in value && value.level !== undefined
-    ? (value.level as Level)
-    : fallback;
-}
-
 /** The artifact's source (the one kind key it has, the schema guarantees) with its options, and its name for reports. */
-function resolveSource(a: RawArtifact, resolvePath: (p: string) => string): Pick<ResolvedArtifact, 'pattern' | 'source'> {
-  const raw = a as Record<string, unknown>;
-  const kind = Object.keys(artifactSources).find((key) => raw[key] !== undefined);
-  const source = kind === undefined ? undefined : artifactSources[kind];
+function resolveSource(a: RawArtifact, kinds: ArtifactKinds, resolvePath: (p: string) => string): Pick<ResolvedArtifact, 'pattern' | 'source'> {
+  const kind = Object.keys(kinds.sources).find((key) => a[key] !== undefined);
+  const source = kind === undefined ? undefined : kinds.sources[kind];
   if (!kind || !source) throw new Error('unreachable: schema guarantees one artifact kind');
-  const options: unknown = source.config.resolve(raw[kind], { resolvePath });
+  const options: unknown = source.config.resolve(a[kind], { resolvePath, level: 'error' });
   return { pattern: source.name(options), source: { kind, options } };
 }
 
-function normalizeArtifact(a: RawArtifact, level: Level, resolvePath: (p: string) => string): ResolvedArtifact {
-  const out: ResolvedArtifact = { ...resolveSource(a, resolvePath), level, fresh: a.fresh ?? true };
-  if (a.max_age) out.maxAgeMs = parseDuration(a.max_age);
-  if (a.checksum !== undefined) {
-    out.checksum =
-      typeof a.checksum === 'object' && 'manifest' in a.checksum
-        ? { kind: 'manifest', manifest: resolvePath(a.checksum.manifest) }
-        : { kind: 'sidecar' };
-    out.checksumLevel = levelOf(a.checksum, level);
+/** An artifact: its source, and each key a check or action owns, resolved by its owner with the artifact's level as default. */
+export function normalizeArtifact(a: RawArtifact, level: Level, kinds: ArtifactKinds, resolvePath: (p: string) => string): ResolvedArtifact {
+  const options: Record<string, unknown> = {};
+  for (const key of kinds.keys) {
+    if (a[key.key] !== undefined) options[key.key] = key.resolve(a[key.key], { resolvePath, level });
   }
-  if (a.size) {
-    const maxShrinkPct = parsePercent(a.size.max_shrink);
-    const maxGrowthPct = parsePercent(a.size.max_growth);
-    out.size = {
-      ...(a.size.min !== undefined && { minBytes: parseSize(a.size.min) }),
-      ...(maxShrinkPct !== undefined && { maxShrinkPct }),
-      ...(maxGrowthPct !== undefined && { maxGrowthPct }),
-      window: a.size.window ?? 14,
-      level: levelOf(a.size, level),
-    };
-  }
-  if (a.sqlite) out.sqlite = { level: levelOf(a.sqlite, level) };
-  if (a.archive) {
-    out.archive = { expect: typeof a.archive === 'object' ? (a.archive.expect ?? []) : [], level: levelOf(a.archive, level) };
-  }
-  if (a.restore) {
-    const { level: restoreLevel, scratch, ...rules } = a.restore;
-    out.restore = { ...rules, ...(scratch && { scratch: resolvePath(scratch) }), level: restoreLevel ?? level };
-  }
-  if (a.command) {
-    out.command = Array.isArray(a.command)
-      ? { argv: a.command, level }
-      : {
-          argv: a.command.run,
-          ...(a.command.timeout && { timeoutMs: parseDuration(a.command.timeout) }),
-          level: levelOf(a.command, level),
-        };
-  }
-  if (a.offsite) out.offsite = { host: a.offsite.host, dir: a.offsite.dir, level: levelOf(a.offsite, level) };
-  if (a.upload) out.upload = { host: a.upload.host, dir: a.upload.dir };
-  return out;
+  return { ...resolveSource(a, kinds, resolvePath), level, options };
 }

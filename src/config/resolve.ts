@@ -1,4 +1,5 @@
 // Loads, validates and normalises a config in one call: the entry point for commands.
+import type { ArtifactKinds } from './kinds.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -16,12 +17,12 @@ export function chooseConfigFile(flag: string | undefined, env: NodeJS.ProcessEn
 }
 
 /** Reads the file, validates it and returns the ResolvedConfig; throws ConfigError. */
-export async function resolveConfig(file: string, options: RunOptions, env: NodeJS.ProcessEnv): Promise<ResolvedConfig> {
-  const raw = await loadRawConfig(file);
+export async function resolveConfig(file: string, options: RunOptions, env: NodeJS.ProcessEnv, kinds: ArtifactKinds): Promise<ResolvedConfig> {
+  const raw = await loadRawConfig(file, kinds);
   const cleanEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) cleanEnv[key] = value;
   try {
-    return normalizeConfig(raw, { file, home: env.HOME ?? os.homedir(), env: cleanEnv, options });
+    return normalizeConfig(raw, { file, home: env.HOME ?? os.homedir(), env: cleanEnv, options, kinds });
   } catch (error) {
     throw new ConfigError([{ file, path: '', message: (error as Error).message }], { cause: error });
   }

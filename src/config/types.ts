@@ -25,32 +25,15 @@ export type UnitAction =
   | { kind: 'systemd-match'; match: string; exclude: string[] }
   | { kind: 'sqlite_backup'; source: string; dest: string };
 
-/** One artifact of a unit, with each check's options resolved. */
+/** One artifact of a unit: its source, its level, and each check's own key as that check resolved it. */
 export interface ResolvedArtifact {
   /** How the artifact is named in plans and reports (the glob of a file artifact). */
   pattern: string;
   /** Where its backup lives: the source kind (its config key) and the options its source resolved. */
   source: { kind: string; options: unknown };
   level: Level;
-  fresh: boolean;
-  maxAgeMs?: number;
-  checksum?: { kind: 'sidecar' } | { kind: 'manifest'; manifest: string };
-  checksumLevel?: Level;
-  size?: { minBytes?: number; maxShrinkPct?: number; maxGrowthPct?: number; window: number; level: Level };
-  sqlite?: { level: Level };
-  archive?: { expect: string[]; level: Level };
-  restore?: {
-    sqlite?: string;
-    gzip?: string;
-    json?: string;
-    sha256sums?: string;
-    command?: string[];
-    scratch?: string;
-    level: Level;
-  };
-  command?: { argv: string[]; timeoutMs?: number; level: Level };
-  offsite?: { host: string; dir: string; level: Level };
-  upload?: { host: string; dir: string };
+  /** By config key (`size`, `checksum`, `upload`...): what the key's owner resolved; absent keys are absent. */
+  options: Readonly<Record<string, unknown>>;
 }
 
 /** A unit as configured (a systemd match is still one entry here). */

@@ -1,4 +1,5 @@
 // The check contract: what a check declares, what it is given, what it returns. checks/ and the engine meet here.
+import type { KeyedFragment } from './config-fragment.js';
 import type { CommandName, Level, ResolvedArtifact, ResolvedHost, ResolvedPreflight } from '../config/types.js';
 import type { Exec } from '../exec/types.js';
 import type { CheckStatus } from '../report/types.js';
@@ -83,14 +84,16 @@ export interface ArtifactTarget {
 export type Selection<Options> = { options: Options; level: Level } | undefined;
 
 /** An artifact check: a plain object the plan selects and the engine runs by its declarations. */
-export interface ArtifactCheck<Options = unknown> {
+export interface ArtifactCheck<Options = unknown, Own = unknown> {
   id: string;
   phase: 'artifact' | 'offsite';
   needs: readonly Need[];
   effect: Effect;
   stops: Stops;
-  /** Pure: whether it applies to an artifact under a command, with which options and level. */
-  select(artifact: ResolvedArtifact, command: CommandName): Selection<Options>;
+  /** The artifact config key this check owns (its schema and resolution); none for `exists`. */
+  config?: KeyedFragment<Own>;
+  /** Pure: whether it applies, given its own resolved key (if set), the artifact and the command. */
+  select(own: Own | undefined, artifact: ResolvedArtifact, command: CommandName): Selection<Options>;
   /** Short description for `plan`. */
   describe(options: Options): string;
   run(ctx: CheckContext<Options>, target: ArtifactTarget): Promise<CheckOutcome>;

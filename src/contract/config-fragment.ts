@@ -4,6 +4,22 @@ import type { z } from 'zod';
 /** What resolving a fragment may use: paths are taken from the config file's folder, ~ from HOME. */
 export interface FragmentContext {
   resolvePath(p: string): string;
+  /** The artifact's level: the default level of a check's own key. */
+  level: 'error' | 'warning';
+}
+
+/** A fragment owned by a check or action: the artifact key it configures. */
+export interface KeyedFragment<Resolved = unknown> extends ConfigFragment<z.ZodType, Resolved> {
+  key: string;
+}
+
+/** Declares a check's fragment for artifact key `key`. */
+export function defineKey<Schema extends z.ZodType, Resolved>(
+  key: string,
+  schema: Schema,
+  resolve: (raw: z.output<Schema>, ctx: FragmentContext) => Resolved,
+): KeyedFragment<Resolved> & ConfigFragment<Schema, Resolved> {
+  return { key, schema, resolve };
 }
 
 /** The schema of one config key and how its validated value becomes the options its owner runs with. */

@@ -114,7 +114,7 @@ export function planArtifact(artifact: ResolvedArtifact, command: CommandName, r
   const checks = ARTIFACT_STEPS.flatMap((step): PlannedCheck[] => {
     if (!step.needs.every((need) => available.has(need))) return [];
     if (inspectOnly && (step.effect !== 'read-only' || !step.needs.every((need) => INSPECT_ONLY_NEEDS.has(need)))) return [];
-    const chosen = step.select(artifact, command);
+    const chosen = step.select(step.config ? artifact.options[step.config.key] : undefined, artifact, command);
     return chosen ? [{ id: step.id, level: chosen.level, options: chosen.options, description: step.describe(chosen.options), stops: step.stops }] : [];
   });
   return { pattern: artifact.pattern, source: artifact.source, checks };

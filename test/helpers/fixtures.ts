@@ -1,4 +1,7 @@
 // Builders of real backup files in temp dirs: SQLite databases (sound or corrupted) and tar archives (sound, truncated, evil).
+import { ARTIFACT_KINDS } from '../../src/cli/artifact-kinds.js';
+import { normalizeArtifact } from '../../src/config/normalize.js';
+import type { CommandName, ResolvedArtifact } from '../../src/config/types.js';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -164,4 +167,19 @@ export async function makeTarget(file: string, overrides: Partial<ArtifactTarget
     history: { read: async () => [] },
     ...overrides,
   };
+}
+
+/** A ResolvedArtifact from config as written (`{ path: 'x', max_age: '1h' }`), resolved by the real registries' fragments. */
+export function artifactFrom(raw: Record<string, unknown>): ResolvedArtifact {
+  return normalizeArtifact(raw, (raw.level as ResolvedArtifact['level'] | undefined) ?? 'error', ARTIFACT_KINDS, (p) => p);
+}
+
+/** What `check` selects for an artifact written as `raw` under `command`, as the plan asks it. */
+export function selectFor<Options>(
+  check: { config?: { key: string }; select(own: never, artifact: ResolvedArtifact, command: CommandName): { options: Options; level: string } | undefined },
+  raw: Record<string, unknown>,
+  command: CommandName,
+): { options: Options; level: string } | undefined {
+  const artifact = artifactFrom(raw);
+  return check.select((check.config ? artifact.options[check.config.key] : undefined) as never, artifact, command);
 }

@@ -1,4 +1,5 @@
 // The operator's kit in examples/: alert rules (promtool), systemd units (systemd-analyze), CI gate examples (run for real).
+import { ARTIFACT_KINDS } from '../../src/cli/artifact-kinds.js';
 import { execa } from 'execa';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -82,7 +83,7 @@ function worstCaseMs(config: ResolvedConfig): number {
     for (const unit of stage.units) {
       const count = unit.action.kind === 'systemd-match' ? 10 : 1;
       const attempts = unit.retries + 1;
-      const checks = unit.artifacts.reduce((sum, artifact) => sum + (artifact.command?.timeoutMs ?? 0), 0);
+      const checks = unit.artifacts.reduce((sum, artifact) => sum + ((artifact.options.command as { timeoutMs?: number } | undefined)?.timeoutMs ?? 0), 0);
       total += count * (attempts * (unit.timeoutMs + unit.killGraceMs) + unit.retries * unit.retryDelayMs + checks);
     }
   }
@@ -97,7 +98,7 @@ describe('examples/systemd', () => {
 
   it('gives both services a TimeoutStartSec above the sum of the example config timeouts, and runs them idle', async () => {
     const options = resolveRunOptions('orchestrate', {}, { isTTY: false, env: {}, argv: [] });
-    const config = await resolveConfig(path.join(dir, 'rearguard.yml'), options, { HOME: '/root' });
+    const config = await resolveConfig(path.join(dir, 'rearguard.yml'), options, { HOME: '/root' }, ARTIFACT_KINDS);
     const budget = worstCaseMs(config);
     expect(budget).toBeGreaterThan(3_600_000);
     for (const name of ['rearguard-restore-test.service', 'rearguard-orchestrate.service']) {

@@ -1,4 +1,5 @@
 // config validate | config schema.
+import { ARTIFACT_KINDS } from '../artifact-kinds.js';
 import { buildJsonSchema } from '../../config/schema.js';
 import type { CommonFlags } from '../options.js';
 import { loadForCommand, type CommandIo } from './run.js';
@@ -13,6 +14,6 @@ export async function validateConfigCommand(flags: CommonFlags, io: CommandIo): 
 
 /** Prints the JSON Schema of the config. */
 export function printSchemaCommand(io: CommandIo): number {
-  io.output.out(JSON.stringify(buildJsonSchema(), null, 2));
+  io.output.out(JSON.stringify(buildJsonSchema(ARTIFACT_KINDS), null, 2));
   return 0;
 }

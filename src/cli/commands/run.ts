@@ -1,4 +1,5 @@
 // orchestrate, verify, restore-test and plan: resolve, plan, run, render; returns the exit code.
+import { ARTIFACT_KINDS } from '../artifact-kinds.js';
 import { Chalk } from 'chalk';
 import type { CommandName, ResolvedConfig } from '../../config/types.js';
 import { resolveConfig } from '../../config/resolve.js';
@@ -22,7 +23,7 @@ export interface CommandIo extends Terminal {
 /** Loads the config of a command (ConfigError / UsageError propagate to the CLI). */
 export async function loadForCommand(command: CommandName, flags: CommonFlags, io: CommandIo): Promise<ResolvedConfig> {
   const options = resolveRunOptions(command, flags, io);
-  return resolveConfig(io.configFile(flags.config), options, io.env);
+  return resolveConfig(io.configFile(flags.config), options, io.env, ARTIFACT_KINDS);
 }
 
 /** Runs a planned command and returns its exit code. */

@@ -2,8 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planArtifact } from '../../../src/plan/build-plan.js';
 import { commandCheck, substituteArtifact } from '../../../checks/command.js';
-import type { ResolvedArtifact } from '../../../src/config/types.js';
-import { makeCheckContext, makeTarget } from '../../helpers/fixtures.js';
+import { makeCheckContext, makeTarget, artifactFrom } from '../../helpers/fixtures.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
 
 let ws: Workspace;
@@ -56,7 +55,7 @@ describe('command check', () => {
   });
 
   it('is planned for orchestrate, verify and restore-test, never for audit, which runs only read-only checks', () => {
-    const artifact: ResolvedArtifact = { pattern: 'x', source: { kind: 'path', options: { pattern: 'x' } }, level: 'error', fresh: true, command: { argv: ['true'], level: 'warning' } };
+    const artifact = artifactFrom({ path: 'x', command: { run: ['true'], level: 'warning' } });
     expect(commandCheck.effect).toBe('runs-commands');
     expect(planArtifact(artifact, 'audit', false, true).checks.map((c) => c.id)).toEqual(['exists']);
     for (const command of ['orchestrate', 'verify', 'restore-test'] as const) {

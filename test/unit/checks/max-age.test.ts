@@ -2,8 +2,7 @@
 import { utimes } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { maxAgeCheck } from '../../../checks/max-age.js';
-import type { ResolvedArtifact } from '../../../src/config/types.js';
-import { makeCheckContext, makeTarget } from '../../helpers/fixtures.js';
+import { makeCheckContext, makeTarget, selectFor } from '../../helpers/fixtures.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
 
 let ws: Workspace;
@@ -47,11 +46,10 @@ describe('max_age check', () => {
   });
 
   it('applies to verify, audit and restore-test, not orchestrate (which uses fresh)', () => {
-    const artifact: ResolvedArtifact = { pattern: 'x', source: { kind: 'path', options: { pattern: 'x' } }, level: 'warning', fresh: true, maxAgeMs: HOUR };
     for (const command of ['verify', 'audit', 'restore-test'] as const) {
-      expect(maxAgeCheck.select(artifact, command)).toEqual({ options: { maxAgeMs: HOUR }, level: 'warning' });
+      expect(selectFor(maxAgeCheck, { path: 'x', level: 'warning', max_age: '1h' }, command)).toEqual({ options: { maxAgeMs: HOUR }, level: 'warning' });
     }
-    expect(maxAgeCheck.select(artifact, 'orchestrate')).toBeUndefined();
-    expect(maxAgeCheck.select({ ...artifact, maxAgeMs: undefined }, 'verify')).toBeUndefined();
+    expect(selectFor(maxAgeCheck, { path: 'x', level: 'warning', max_age: '1h' }, 'orchestrate')).toBeUndefined();
+    expect(selectFor(maxAgeCheck, { path: 'x', level: 'warning' }, 'verify')).toBeUndefined();
   });
 });

@@ -7,10 +7,10 @@ import { restoreCheck } from '../../../checks/restore.js';
 import { extractInto } from '../../../checks/restore/extract.js';
 import { checkScratchRoom } from '../../../checks/restore/scratch.js';
 import type { ResolvedArtifact } from '../../../src/config/types.js';
-import { gzipBytes, makeCheckContext, makeTar, makeTarget, sha256Sums, sqliteBytes, type TarEntry } from '../../helpers/fixtures.js';
+import { gzipBytes, makeCheckContext, makeTar, makeTarget, sha256Sums, sqliteBytes, type TarEntry, selectFor } from '../../helpers/fixtures.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
 
-type RestoreOptions = Omit<NonNullable<ResolvedArtifact['restore']>, 'level'>;
+type RestoreOptions = import('../../../checks/restore/run-rules.js').RestoreOptions;
 
 let ws: Workspace;
 let scratch: string;
@@ -74,11 +74,11 @@ describe('restore check: a sound archive', () => {
   });
 
   it('is chosen for orchestrate and restore-test only', () => {
-    const artifact: ResolvedArtifact = { pattern: 'x', source: { kind: 'path', options: { pattern: 'x' } }, level: 'error', fresh: true, restore: { json: '*.json', level: 'warning' } };
-    expect(restoreCheck.select(artifact, 'orchestrate')).toEqual({ options: { json: '*.json' }, level: 'warning' });
-    expect(restoreCheck.select(artifact, 'restore-test')?.level).toBe('warning');
-    expect(restoreCheck.select(artifact, 'verify')).toBeUndefined();
-    expect(restoreCheck.select(artifact, 'audit')).toBeUndefined();
+    const raw = { path: 'x', restore: { json: '*.json', level: 'warning' } };
+    expect(selectFor(restoreCheck, raw, 'orchestrate')).toEqual({ options: { json: '*.json' }, level: 'warning' });
+    expect(selectFor(restoreCheck, raw, 'restore-test')?.level).toBe('warning');
+    expect(selectFor(restoreCheck, raw, 'verify')).toBeUndefined();
+    expect(selectFor(restoreCheck, raw, 'audit')).toBeUndefined();
   });
 });
 

@@ -9,7 +9,7 @@ import type { ResolvedArtifact } from '../../../src/config/types.js';
 import { appendHistory, historyFile, historyReader } from '../../../src/state/history.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
 
-type SizeOptions = NonNullable<ResolvedArtifact['size']>;
+type SizeOptions = import('../../../checks/size.js').SizeOptions;
 const bounds: SizeOptions = { minBytes: 1_000_000, maxShrinkPct: 50, maxGrowthPct: 300, window: 14, level: 'error' };
 
 function history(...sizes: number[]): HistoryEntry[] {

@@ -2,7 +2,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqliteCheck } from '../../../checks/sqlite.js';
-import { makeCheckContext, makeSqlite, makeTarget } from '../../helpers/fixtures.js';
+import { makeCheckContext, makeSqlite, makeTarget, selectFor } from '../../helpers/fixtures.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
 
 let ws: Workspace;
@@ -82,8 +82,8 @@ describe('sqlite check', () => {
   });
 
   it('applies to every command that has the option', () => {
-    const artifact = { pattern: 'x', source: { kind: 'path' as const, options: { pattern: 'x' } }, level: 'error' as const, fresh: true, sqlite: { level: 'warning' as const } };
-    expect(sqliteCheck.select(artifact, 'restore-test')).toEqual({ options: {}, level: 'warning' });
-    expect(sqliteCheck.select({ ...artifact, sqlite: undefined }, 'verify')).toBeUndefined();
+    expect(selectFor(sqliteCheck, { path: 'x', sqlite: { level: 'warning' } }, 'restore-test')).toEqual({ options: {}, level: 'warning' });
+    expect(selectFor(sqliteCheck, { path: 'x', sqlite: false }, 'verify')).toBeUndefined();
+    expect(selectFor(sqliteCheck, { path: 'x' }, 'verify')).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ARTIFACT_KINDS } from '../../../src/cli/artifact-kinds.js';
 import { parseRawConfig } from '../../../src/config/load.js';
 import { normalizeConfig } from '../../../src/config/normalize.js';
 import { buildJsonSchema } from '../../../src/config/schema.js';
@@ -7,7 +8,7 @@ import type { RunOptions } from '../../../src/config/types.js';
 
 function problemsOf(text: string): string[] {
   try {
-    parseRawConfig(text, '/etc/rearguard.yml');
+    parseRawConfig(text, '/etc/rearguard.yml', ARTIFACT_KINDS);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message.split('\n');
@@ -144,8 +145,9 @@ stages:
             size: { min: 1MiB, max_shrink: 50% }
 `,
       '/srv/conf/rearguard.yml',
+      ARTIFACT_KINDS,
     );
-    const config = normalizeConfig(raw, { file: '/srv/conf/rearguard.yml', home: '/root', env: {}, options: OPTIONS });
+    const config = normalizeConfig(raw, { file: '/srv/conf/rearguard.yml', home: '/root', env: {}, options: OPTIONS, kinds: ARTIFACT_KINDS });
     expect(config.stateDir).toBe('/srv/conf/.rearguard');
     expect(config.preflight[0]).toEqual({ kind: 'disk', path: '/srv/conf/backups', minFree: { bytes: 1_500_000_000 }, level: 'error' });
     expect(config.preflight[1]).toMatchObject({ minFree: { multiple: 2 } });
@@ -155,16 +157,20 @@ stages:
     expect(api).toMatchObject({ name: 'api', level: 'error', critical: true, timeoutMs: 1_200_000, cwd: '/srv/conf' });
     expect(api!.artifacts[0]).toMatchObject({
       pattern: '/srv/conf/out/*.tar.gz',
-      fresh: true,
-      checksum: { kind: 'sidecar' },
-      size: { minBytes: 1_048_576, maxShrinkPct: 50, window: 14, level: 'error' },
+      source: { kind: 'path', options: { pattern: '/srv/conf/out/*.tar.gz' } },
+      options: {
+        checksum: { kind: 'sidecar', level: 'error' },
+        size: { minBytes: 1_048_576, maxShrinkPct: 50, window: 14, level: 'error' },
+      },
     });
+    // Keys left out are absent: each check applies its own default (fresh: true).
+    expect(api!.artifacts[0]!.options).not.toHaveProperty('fresh');
   });
 });
 
 describe('JSON Schema', () => {
   it('describes the same rules: required keys and no additional properties', () => {
-    const schema = buildJsonSchema() as { required?: string[]; additionalProperties?: boolean; properties: Record<string, unknown> };
+    const schema = buildJsonSchema(ARTIFACT_KINDS) as { required?: string[]; additionalProperties?: boolean; properties: Record<string, unknown> };
     expect(schema.required).toEqual(expect.arrayContaining(['version', 'stages']));
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['state_dir', 'defaults', 'hosts', 'preflight', 'stages', 'gate', 'report', 'metrics', 'notify']));

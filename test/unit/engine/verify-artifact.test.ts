@@ -5,7 +5,7 @@ import type { ResolvedArtifact } from '../../../src/config/types.js';
 import { verifyArtifact, type SharedCheckContext } from '../../../src/engine/verify-artifact.js';
 import { planArtifact } from '../../../src/plan/build-plan.js';
 import type { CheckResult } from '../../../src/report/types.js';
-import { makeCheckContext } from '../../helpers/fixtures.js';
+import { artifactFrom, makeCheckContext } from '../../helpers/fixtures.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
 
 let ws: Workspace;
@@ -16,17 +16,8 @@ afterEach(async () => {
   await ws.cleanup();
 });
 
-function artifact(overrides: Partial<ResolvedArtifact> = {}): ResolvedArtifact {
-  const pattern = ws.file('backup-*.bin');
-  return {
-    pattern,
-    source: { kind: 'path', options: { pattern } },
-    level: 'error',
-    fresh: true,
-    size: { minBytes: 100, window: 14, level: 'error' },
-    sqlite: { level: 'error' },
-    ...overrides,
-  };
+function artifact(extra: Record<string, unknown> = {}): ResolvedArtifact {
+  return artifactFrom({ path: ws.file('backup-*.bin'), size: { min: 100 }, sqlite: true, ...extra });
 }
 
 async function verify(resolved: ResolvedArtifact, signal = new AbortController().signal): Promise<{ checks: CheckResult[]; seen: string[]; path?: string }> {
@@ -64,7 +55,7 @@ describe('verifyArtifact', () => {
 
   it('goes on after a failure at level warning', async () => {
     await writeFile(ws.file('backup-1.bin'), 'short');
-    const { seen } = await verify(artifact({ size: { minBytes: 100, window: 14, level: 'warning' } }));
+    const { seen } = await verify(artifact({ size: { min: 100, level: 'warning' } }));
     expect(seen).toEqual(['exists:ok', 'size:warning', 'sqlite:failed']);
   });
 

@@ -1,4 +1,5 @@
 // ssh argv building, ssh_options refusal and error classification (pure).
+import { ARTIFACT_KINDS } from '../../../src/cli/artifact-kinds.js';
 import { describe, expect, it } from 'vitest';
 import { parseRawConfig } from '../../../src/config/load.js';
 import type { ResolvedHost } from '../../../src/config/types.js';
@@ -107,7 +108,7 @@ stages:
     units:
       - { name: u, run: ["true"] }
 `,
-        '/etc/rearguard.yml',
+        '/etc/rearguard.yml', ARTIFACT_KINDS
       );
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
@@ -128,7 +129,7 @@ stages:
     units:
       - { name: u, run: ["true"] }
 `,
-        '/etc/rearguard.yml',
+        '/etc/rearguard.yml', ARTIFACT_KINDS
       ),
     ).toThrow(/neither starts with "-"/);
   });
@@ -146,7 +147,7 @@ stages:
     units:
       - { name: u, host: nas, run: [backup.sh], cwd: /srv }
 `,
-        '/etc/rearguard.yml',
+        '/etc/rearguard.yml', ARTIFACT_KINDS
       ),
     ).toThrow(/cwd has no effect with host: .*use shell: "cd \/dir && \.\.\." instead/);
   });

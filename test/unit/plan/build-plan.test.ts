@@ -1,4 +1,5 @@
 // buildPlan and planArtifact: which steps each command runs, in which order, chosen by declarations (pure).
+import { artifactFrom } from '../../helpers/fixtures.js';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedArtifact, ResolvedConfig, RunOptions } from '../../../src/config/types.js';
 import { buildPlan, planArtifact } from '../../../src/plan/build-plan.js';
@@ -7,24 +8,20 @@ import { UsageError } from '../../../src/errors.js';
 const PATTERN = '/var/backups/app-*.tar.gz';
 
 /** An artifact with every check and the upload configured. */
-function fullArtifact(overrides: Partial<ResolvedArtifact> = {}): ResolvedArtifact {
-  return {
-    pattern: PATTERN,
-    source: { kind: 'path', options: { pattern: PATTERN } },
-    level: 'error',
-    fresh: true,
-    maxAgeMs: 3_600_000,
-    checksum: { kind: 'sidecar' },
-    checksumLevel: 'error',
-    size: { minBytes: 1, window: 14, level: 'error' },
+function fullArtifact(extra: Record<string, unknown> = {}): ResolvedArtifact {
+  return artifactFrom({
+    path: PATTERN,
+    max_age: '1h',
+    checksum: 'sidecar',
+    size: { min: 1 },
     sqlite: { level: 'warning' },
-    archive: { expect: [], level: 'error' },
-    restore: { json: '**/*.json', level: 'error' },
-    command: { argv: ['true'], level: 'error' },
-    offsite: { host: 'nas', dir: '/backup', level: 'error' },
+    archive: true,
+    restore: { json: '**/*.json' },
+    command: ['true'],
+    offsite: { host: 'nas', dir: '/backup' },
     upload: { host: 'nas', dir: '/backup' },
-    ...overrides,
-  };
+    ...extra,
+  });
 }
 
 const ids = (artifact: ResolvedArtifact, command: Parameters<typeof planArtifact>[1]): string[] =>
@@ -54,7 +51,7 @@ describe('planArtifact', () => {
   });
 
   it('refuses an artifact whose kind no source of this build knows', () => {
-    expect(() => planArtifact(fullArtifact({ source: { kind: 'tape', options: {} } }), 'verify', false, false)).toThrow(UsageError);
+    expect(() => planArtifact({ ...fullArtifact(), source: { kind: 'tape', options: {} } }, 'verify', false, false)).toThrow(UsageError);
   });
 });
 
