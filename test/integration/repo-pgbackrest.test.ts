@@ -1,12 +1,14 @@
 // pgBackRest as an artifact source, against a real cluster archiving into a real repository: locate, verify, restore.
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgbackrestSource, type PgBackRestSourceOptions } from '../../sources/pgbackrest.js';
 import type { LocatedBackup, SourceContext } from '../../src/contract/source.js';
 import { createExec, type RunExec } from '../../src/exec/index.js';
+import { NOBODY } from '../helpers/as-user.js';
+import { makeWorkspace, runCli, startCli, type CliResult, type Workspace } from '../helpers/cli.js';
 import { requirePgBackRest, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 
 const available = requirePgBackRest();
@@ -49,7 +51,8 @@ describe.runIf(available)('pgBackRest repository artifacts', () => {
     scratchBase = await mkdtemp(path.join(os.tmpdir(), 'rg-pgr-'));
     await chmod(scratchBase, 0o711);
     await cluster.psql('CREATE DATABASE shop');
-    await cluster.psql("CREATE TABLE orders AS SELECT g AS id, 'order ' || g AS note FROM generate_series(1, 2000) g", 'shop');
+    // Big enough that dropping it later shrinks a full backup by well over 10%.
+    await cluster.psql("CREATE TABLE orders AS SELECT g AS id, repeat('order ' || g, 12) AS note FROM generate_series(1, 60000) g", 'shop');
     const backup = await cluster.pgbackrest(['backup', '--type=full']);
     expect(backup.exitCode, backup.output).toBe(0);
   });
@@ -160,5 +163,101 @@ describe.runIf(available)('pgBackRest repository artifacts', () => {
     expect(outcome.ok).toBe(false);
     expect(processesMentioning(dir)).toEqual([]);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('through the CLI', () => {
+    let ws: Workspace;
+    beforeAll(async () => {
+      ws = await makeWorkspace('rg-pgcli-');
+      // Restore scratch lives in the run's temp folder, which the server's user must pass through.
+      await chmod(ws.dir, 0o711);
+      await mkdir(ws.file('tmp'), { mode: 0o711 });
+    });
+    afterAll(async () => {
+      await ws?.cleanup();
+    });
+
+    const asNobody = `[setpriv, --reuid=${NOBODY.uid}, --regid=${NOBODY.gid}, --clear-groups, --]`;
+    /** A config whose unit runs `unitArgs` (a full backup by default) and whose artifact is the stanza's newest set. */
+    const writeConfig = (options: { unit?: string; stanza?: string; extra?: string; restoreQuery?: string; noSize?: boolean } = {}) =>
+      ws.write(
+        'rearguard.yml',
+        `version: 1
+stages:
+  - name: database
+    units:
+      - name: pg-full
+        run: ${options.unit ?? `[${asNobody.slice(1, -1)}, pgbackrest, --config=${cluster.config}, --stanza=main, backup, --type=full]`}
+        timeout: 3m
+        critical: true
+        artifacts:
+          - pgbackrest: { stanza: ${options.stanza ?? 'main'}, config: ${cluster.config}, type: full, run_as: nobody${options.restoreQuery ? `, query: "${options.restoreQuery}"` : ''} }
+            max_age: 1h
+${options.noSize ? '' : '            size: { max_shrink: 10% }\n'}            restore: {}
+${options.extra ?? ''}`,
+      );
+    const run = async (command: string): Promise<CliResult & { report: any }> => {
+      const result = await runCli([command, '--json', 'r.json'], { cwd: ws.dir, env: { PATH: cluster.path, TMPDIR: ws.file('tmp') } });
+      return { ...result, report: await ws.readJson('r.json') };
+    };
+    const checksOf = (report: any): string[] => report.stages[0].units[0].artifacts[0].checks.map((c: any) => `${c.id}:${c.status}`);
+    const checkOf = (report: any, id: string): any => report.stages[0].units[0].artifacts[0].checks.find((c: any) => c.id === id);
+
+    it('orchestrate: a full backup made by the unit is fresh, sized, restored and queried: exit 0', async () => {
+      await writeConfig();
+      const result = await run('orchestrate');
+      expect(checksOf(result.report), result.stdout).toEqual(['exists:ok', 'fresh:ok', 'size:ok', 'restore:ok']);
+      expect(result.exitCode).toBe(0);
+      expect(result.report.stages[0].units[0].artifacts[0].path).toMatch(/^pgbackrest stanza main, full backup set \d{8}-\d{6}F$/);
+      expect(checkOf(result.report, 'restore').message).toMatch(/^restored \d+ entries \(.*\) of pgbackrest stanza main, full backup set /);
+      expect(await readdir(ws.file('tmp'))).toEqual([]);
+    });
+
+    it('orchestrate: a unit that exits 0 but makes no backup fails fresh: exit 2 for a critical unit', async () => {
+      await writeConfig({ unit: '[/bin/true]' });
+      const result = await run('orchestrate');
+      expect(checkOf(result.report, 'fresh')).toMatchObject({ status: 'failed' });
+      expect(checkOf(result.report, 'fresh').message).toMatch(/before the unit started .*: the unit did not produce a new backup/);
+      expect(result.exitCode).toBe(2);
+    });
+
+    it('orchestrate: a full backup much smaller than the last ones fails size', async () => {
+      await cluster.psql('DROP TABLE orders', 'shop');
+      await cluster.psql('VACUUM FULL', 'shop');
+      await writeConfig();
+      const result = await run('orchestrate');
+      expect(checkOf(result.report, 'size').message).toMatch(/shrank .* max_shrink is 10%/);
+      expect(result.exitCode).toBe(2);
+    });
+
+    it('verify: a stanza that does not exist is a clear failure and exit 2', async () => {
+      await writeConfig({ stanza: 'nosuch' });
+      const result = await run('verify');
+      expect(result.exitCode).toBe(2);
+      expect(result.stdout).toMatch(/stanza "nosuch" is unusable: missing stanza path/);
+    });
+
+    it('restore-test: SIGTERM while the private server runs stops it, removes the scratch folder, exit 2', async () => {
+      // No size bound: the shrunk set of the test above would stop the checks before the restore.
+      await writeConfig({ restoreQuery: 'SELECT pg_sleep(120)', noSize: true });
+      const child = startCli(['restore-test', '--json', 'r.json'], { cwd: ws.dir, env: { PATH: cluster.path, TMPDIR: ws.file('tmp') } });
+      // The fixed point: the private server's socket exists in the restore's scratch folder.
+      const socketUp = async (): Promise<boolean> => {
+        for (const name of await readdir(ws.file('tmp')).catch(() => [] as string[])) {
+          if ((await readdir(path.join(ws.file('tmp'), name, 'sock')).catch(() => [] as string[])).includes('.s.PGSQL.5432')) return true;
+        }
+        return false;
+      };
+      while (!(await socketUp())) {
+        if (child.exitCode !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      child.kill('SIGTERM');
+      const result = await child;
+      expect(result.exitCode).toBe(2);
+      expect(String(result.stdout)).toMatch(/aborted by SIGTERM/);
+      expect(processesMentioning(ws.file('tmp'))).toEqual([]);
+      expect(await readdir(ws.file('tmp'))).toEqual([]);
+    });
   });
 });
