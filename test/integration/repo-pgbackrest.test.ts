@@ -193,7 +193,8 @@ stages:
         artifacts:
           - pgbackrest: { stanza: ${options.stanza ?? 'main'}, config: ${cluster.config}, type: full, run_as: nobody${options.restoreQuery ? `, query: "${options.restoreQuery}"` : ''} }
             max_age: 1h
-${options.noSize ? '' : '            size: { max_shrink: 10% }\n'}            restore: {}
+${options.noSize ? '' : '            size: { max_shrink: 10% }\n'}            check: true
+            restore: {}
 ${options.extra ?? ''}`,
       );
     const run = async (command: string): Promise<CliResult & { report: any }> => {
@@ -206,7 +207,7 @@ ${options.extra ?? ''}`,
     it('orchestrate: a full backup made by the unit is fresh, sized, restored and queried: exit 0', async () => {
       await writeConfig();
       const result = await run('orchestrate');
-      expect(checksOf(result.report), result.stdout).toEqual(['exists:ok', 'fresh:ok', 'size:ok', 'restore:ok']);
+      expect(checksOf(result.report), result.stdout).toEqual(['exists:ok', 'fresh:ok', 'size:ok', 'repository:ok', 'restore:ok']);
       expect(result.exitCode).toBe(0);
       expect(result.report.stages[0].units[0].artifacts[0].path).toMatch(/^pgbackrest stanza main, full backup set \d{8}-\d{6}F$/);
       expect(checkOf(result.report, 'restore').message).toMatch(/^restored \d+ entries \(.*\) of pgbackrest stanza main, full backup set /);
@@ -219,6 +220,23 @@ ${options.extra ?? ''}`,
       expect(checkOf(result.report, 'fresh')).toMatchObject({ status: 'failed' });
       expect(checkOf(result.report, 'fresh').message).toMatch(/before the unit started .*: the unit did not produce a new backup/);
       expect(result.exitCode).toBe(2);
+    });
+
+    it('verify with check: true: a damaged file in the repository fails the repository check: exit 2', async () => {
+      await writeConfig();
+      const backup = await locate();
+      const setDir = path.join(cluster.repo, 'backup', cluster.stanza, backup.id, 'pg_data', 'global');
+      const victim = path.join(setDir, (await readdir(setDir)).find((name) => /^\d+$/.test(name))!);
+      const original = await readFile(victim);
+      await writeFile(victim, Buffer.concat([Buffer.from('DAMAGED!'), original.subarray(8)]));
+      try {
+        const result = await run('verify');
+        expect(checkOf(result.report, 'repository')).toMatchObject({ status: 'failed' });
+        expect(checkOf(result.report, 'repository').message).toMatch(/pgbackrest verify of pgbackrest stanza main found damage: backup: .*status: invalid/);
+        expect(result.exitCode).toBe(2);
+      } finally {
+        await writeFile(victim, original);
+      }
     });
 
     it('orchestrate: a full backup much smaller than the last ones fails size', async () => {
