@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { asUnprivileged, cleanEnv, giveToUnprivileged } from '../helpers/as-user.js';
@@ -97,12 +98,14 @@ describe.runIf(available)('the npm package', () => {
     const named = path.join(user.home, 'my-demo');
     const first = await runInstalled(['demo', named], user.home);
     expect(first.exitCode, `${first.stdout}\n${first.stderr}`).toBe(0);
-    // A second run in the same folder reuses the copy and its history.
+    // A second run in the same folder reuses the copy and its history. The SQLite copy is named to the
+    // second and never overwritten, so the second run starts in the next second of the clock.
+    await sleep(1000 - (Date.now() % 1000) + 10);
     const again = await runInstalled(['demo', 'my-demo'], user.home);
     expect(again.exitCode, `${again.stdout}\n${again.stderr}`).toBe(0);
     expect(again.stdout).toContain(`demo: running the demo already in ${named} again`);
     const archives = (await readdir(path.join(named, 'backups/app'))).sort();
-    expect(archives.filter((f) => /^app-\d{8}T\d{6}Z\.tar\.gz$/.test(f)).length).toBeGreaterThanOrEqual(1);
+    expect(archives.filter((f) => /^app-\d{8}T\d{9}Z\.tar\.gz$/.test(f)).length).toBeGreaterThanOrEqual(1);
     expect(archives.filter((f) => f.startsWith('.'))).toEqual([]);
     const verify = await runInstalled(['restore-test', '-c', path.join(named, 'rearguard.yml')], user.home);
     expect(verify.exitCode, verify.stdout).toBe(0);

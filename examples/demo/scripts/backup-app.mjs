@@ -4,7 +4,7 @@
 // dot-name, fsynced, and renamed only when complete: a failed run never leaves a final-named partial file.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -16,7 +16,8 @@ if (!source || !dest) {
   process.exit(64);
 }
 await mkdir(dest, { recursive: true });
-const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+// Milliseconds in the name: two runs in the same second still make two archives.
+const stamp = new Date().toISOString().replace(/[-:.]/g, '');
 const file = path.join(dest, `app-${stamp}.tar.gz`);
 const temps = [];
 const tempFor = (final) => {
@@ -57,13 +58,14 @@ async function* tarEntries(entries) {
   yield Buffer.alloc(1024);
 }
 
-// Writes the stream to a temp name, fsyncs it, renames it into place, then fsyncs the folder.
+// Writes the stream to a temp name, fsyncs it, links it into place (never over an existing file), then fsyncs the folder.
 async function writeComplete(final, readable) {
   const temp = tempFor(final);
   await pipeline(readable, createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
   const handle = await open(temp, 'r');
   await handle.sync().finally(() => handle.close());
-  await rename(temp, final);
+  await link(temp, final);
+  await unlink(temp);
   const folder = await open(path.dirname(final), 'r');
   await folder.sync().finally(() => folder.close());
 }

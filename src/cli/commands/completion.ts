@@ -52,7 +52,9 @@ ${subs}
   i=$((COMP_CWORD - 1))
   while ((i > 1)) && [[ "\${COMP_WORDS[i]}" != -* ]]; do i=$((i - 1)); done
   if [[ "$cur" != -* ]] && [[ "\${COMP_WORDS[i]}" == ${NAME_FLAGS.join(' || "${COMP_WORDS[i]}" == ')} ]]; then
-    COMPREPLY=( $(compgen -W "$(rearguard __names \${config:+-c "$config"} 2>/dev/null)" -- "$cur") ); return
+    # Only a clean answer counts: a config that cannot be read offers nothing rather than error text.
+    local names; names=$(rearguard __names \${config:+-c "$config"} 2>/dev/null) || names=""
+    COMPREPLY=( $(compgen -W "$names" -- "$cur") ); return
   fi
   [[ "\${COMP_WORDS[1]}" == config ]] && cmd="config \${COMP_WORDS[2]}"
   case "$cmd" in
@@ -90,7 +92,8 @@ ${subs}
   i=$((CURRENT - 1))
   while ((i > 2)) && [[ \${words[i]} != -* ]]; do ((i--)); done
   if [[ \${words[CURRENT]} != -* ]] && [[ \${words[i]} == ${NAME_FLAGS.join(' || ${words[i]} == ')} ]]; then
-    compadd -- \${(f)"$(rearguard __names \${config:+-c $config} 2>/dev/null)"}; return
+    local names; names=$(rearguard __names \${config:+-c $config} 2>/dev/null) || names=""
+    compadd -- \${(f)names}; return
   fi
   [[ $cmd == config ]] && cmd="config \${words[3]}"
   case $cmd in
@@ -113,7 +116,7 @@ export function renderFish(spec: CompletionSpec): string {
     '            set config -c $tokens[(math $i + 1)]',
     '        end',
     '    end',
-    '    rearguard __names $config 2>/dev/null',
+    '    set -l names (rearguard __names $config 2>/dev/null); and printf "%s\\n" $names',
     'end',
     'complete -c rearguard -f',
   ];
