@@ -27,6 +27,7 @@ export interface NormalizeContext {
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_KILL_GRACE_MS = 10_000;
+const DEFAULT_LOG_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Builds the ResolvedConfig; every relative path is taken from the config file's folder. */
 export function normalizeConfig(raw: RawConfig, context: NormalizeContext): ResolvedConfig {
@@ -37,6 +38,10 @@ export function normalizeConfig(raw: RawConfig, context: NormalizeContext): Reso
     killGraceMs: raw.defaults?.kill_grace ? parseDuration(raw.defaults.kill_grace) : DEFAULT_KILL_GRACE_MS,
     systemctl: raw.defaults?.systemctl ?? ['systemctl'],
     retryDelayMs: raw.defaults?.retry_delay ? parseDuration(raw.defaults.retry_delay) : 5_000,
+    logMaxBytes: raw.defaults?.log_max !== undefined ? parseSize(raw.defaults.log_max) : DEFAULT_LOG_MAX_BYTES,
+    leftovers: raw.defaults?.leftovers ?? 'stop',
+    // The environment switch exists so a host (or a test) can force the process-group fallback.
+    cgroups: (raw.defaults?.cgroups ?? true) && context.env.REARGUARD_NO_CGROUPS !== '1',
   };
   const hosts: Record<string, ResolvedHost> = {};
   for (const [name, host] of Object.entries(raw.hosts ?? {})) hosts[name] = normalizeHost(name, host, resolvePath);
@@ -45,6 +50,10 @@ export function normalizeConfig(raw: RawConfig, context: NormalizeContext): Reso
     file: context.file,
     dir,
     stateDir: resolvePath(raw.state_dir ?? './.rearguard'),
+    keepRuns: {
+      count: raw.keep_runs?.count ?? 50,
+      maxAgeMs: raw.keep_runs?.max_age ? parseDuration(raw.keep_runs.max_age) : 90 * 24 * 3600_000,
+    },
     defaults,
     hosts,
     preflight: (raw.preflight ?? []).map((item) => normalizePreflight(item, resolvePath, defaults.timeoutMs)),
@@ -176,6 +185,7 @@ function normalizeUnit(
     killGraceMs: unit.kill_grace ? parseDuration(unit.kill_grace) : defaults.killGraceMs,
     retries: unit.retries ?? 0,
     retryDelayMs: unit.retry_delay ? parseDuration(unit.retry_delay) : defaults.retryDelayMs,
+    logMaxBytes: unit.log_max !== undefined ? parseSize(unit.log_max) : defaults.logMaxBytes,
     critical: stageLevel === 'warning' ? false : (unit.critical ?? false),
     level,
     ifRunning: unit.if_running ?? 'wait',

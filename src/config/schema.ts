@@ -73,6 +73,7 @@ function createConfigSchema(kinds: ArtifactKinds) {
       kill_grace: duration.optional(),
       retries: z.number().int().min(0).max(10).optional(),
       retry_delay: duration.optional(),
+      log_max: size.optional().describe('Largest unit log kept: past it the middle is dropped, head and tail kept (default 64MiB).'),
       critical: z.boolean().optional(),
       level: level.optional(),
       if_running: z.enum(['wait', 'skip', 'fail']).optional(),
@@ -187,8 +188,21 @@ function createConfigSchema(kinds: ArtifactKinds) {
           kill_grace: duration.optional(),
           systemctl: argv.optional(),
           retry_delay: duration.optional(),
+          log_max: size.optional().describe('Largest unit log kept (default 64MiB); head and tail are kept.'),
+          leftovers: z
+            .enum(['stop', 'refuse'])
+            .optional()
+            .describe('Processes a killed run left running: stop them before starting (default) or refuse to run, exit 2.'),
+          cgroups: z.boolean().optional().describe('Contain each unit in a cgroup where the kernel allows (default true).'),
         })
         .optional(),
+      keep_runs: z
+        .strictObject({
+          count: z.number().int().min(1).optional().describe('Run folders kept (default 50).'),
+          max_age: duration.optional().describe('Run folders older than this are removed (default 90d).'),
+        })
+        .optional()
+        .describe('How many run folders (logs, reports) state_dir/runs keeps.'),
       hosts: z.record(name, host).optional(),
       preflight: z.array(preflight).optional(),
       stages: z.array(stage).min(1, { error: 'a config needs at least one stage: "nothing to do" never passes the gate' }),

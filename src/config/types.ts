@@ -49,6 +49,8 @@ export interface ResolvedUnit {
   killGraceMs: number;
   retries: number;
   retryDelayMs: number;
+  /** Largest unit log kept; past it the middle is dropped. */
+  logMaxBytes: number;
   critical: boolean;
   level: Level;
   ifRunning: 'wait' | 'skip' | 'fail';
@@ -92,7 +94,19 @@ export interface ResolvedConfig {
   file: string;
   dir: string;
   stateDir: string;
-  defaults: { timeoutMs: number; killGraceMs: number; systemctl: string[]; retryDelayMs: number };
+  defaults: {
+    timeoutMs: number;
+    killGraceMs: number;
+    systemctl: string[];
+    retryDelayMs: number;
+    logMaxBytes: number;
+    /** What a run does about processes a killed run left running: stop them, or refuse to start. */
+    leftovers: 'stop' | 'refuse';
+    /** Contain each unit in a cgroup where the kernel allows (false, or REARGUARD_NO_CGROUPS=1: process groups only). */
+    cgroups: boolean;
+  };
+  /** Run folders kept in state_dir/runs: the newest `count`, none older than `maxAgeMs`. */
+  keepRuns: { count: number; maxAgeMs: number };
   hosts: Record<string, ResolvedHost>;
   preflight: ResolvedPreflight[];
   stages: ResolvedStage[];

@@ -1,4 +1,5 @@
 // The report of a run from its results (pure): the gate's verdict, then the rearguard.report/v1 document.
+import type { ContainmentInfo } from '../exec/index.js';
 import type { CommandName } from '../config/types.js';
 import { assembleReport } from '../report/assemble.js';
 import type { CheckResult, RunReport, StageResult } from '../report/types.js';
@@ -21,6 +22,8 @@ export interface RunResults {
   warnings: string[];
   abortedBy?: string;
   internalError?: string;
+  /** How unit processes were contained in this run. */
+  containment?: ContainmentInfo;
 }
 
 /** Decides the verdict and builds the report; `extraWarnings` are problems delivering it (metrics, webhooks). */
@@ -47,5 +50,6 @@ export function buildRunReport(results: RunResults, extraWarnings: string[], fin
     notes: results.notes,
     preflight: results.preflight,
     stages: results.stages,
+    ...(results.containment && { containment: results.containment }),
   });
 }

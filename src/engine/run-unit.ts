@@ -69,6 +69,7 @@ export async function runUnit(unit: PlannedUnit, ctx: UnitRunContext): Promise<U
     started_at: new Date(started).toISOString(),
     duration_ms: Date.now() - started,
     ...(log && { log }),
+    ...(ran?.action.logTruncated && { log_truncated: { bytes: ran.action.logTruncated.bytes, dropped_bytes: ran.action.logTruncated.droppedBytes } }),
     ...(tail && tail.length > 0 && { log_tail: tail }),
     artifacts,
   };

@@ -1,7 +1,8 @@
 // executeRun: carries out a Plan: the lock around pre-flight and stages, then one report, delivered on every path.
+import { describeLeftovers, LeftoverProcessesError } from '../state/live-processes.js';
 import os from 'node:os';
 import type { ResolvedConfig } from '../config/types.js';
-import { createExec } from '../exec/index.js';
+import { createExec, type RunExec } from '../exec/index.js';
 import type { Plan } from '../plan/types.js';
 import type { RunReport } from '../report/types.js';
 import { LockHeldError } from '../errors.js';
@@ -62,6 +63,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
     holder: { command: config.options.commandLine, started_at: started.toISOString(), run_id: runId },
     waitMs: config.options.waitLockMs,
     signal: deps.signal,
+    leftovers: config.defaults.leftovers,
     onWait: (holder: Parameters<NonNullable<Parameters<typeof withLock>[0]['onWait']>>[0]) =>
       observer.warning(
         `waiting up to ${formatDuration(config.options.waitLockMs)} for the lock${holder ? `, held by pid ${holder.pid} on ${holder.host} ("${holder.command}", started ${holder.started_at})` : ''}`,
@@ -76,7 +78,8 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
     return plan.effects.lock ? await withLock(lockOptions, work) : await work();
   } catch (error) {
     // Another run holds the lock: nothing ran, and its reports and metrics are not ours to overwrite.
-    if (error instanceof LockHeldError) throw error;
+    // Or it left processes running and the config says to refuse: nothing ran either.
+    if (error instanceof LockHeldError || error instanceof LeftoverProcessesError) throw error;
     if (!report) failInternally(results, error, observer);
     return finish();
   }
@@ -91,9 +94,12 @@ async function runPlannedWork(
   redactor: Redactor,
   observer: ReturnType<typeof combineObservers>,
 ): Promise<void> {
-  const exec = createExec({ hosts: config.hosts, stateDir: config.stateDir, env: config.env });
+  let exec: RunExec | undefined;
   try {
-    const runDir = await createRunDir(config.stateDir, results.runId);
+    const runDir = await createRunDir(config.stateDir, results.runId, config.keepRuns);
+    // Live processes are recorded in the run folder, so the run that recovers a stale lock can stop them.
+    exec = createExec({ hosts: config.hosts, stateDir: config.stateDir, env: config.env, runDir, cgroups: config.defaults.cgroups });
+    results.containment = exec.containment();
     observer.runStarted(plan, { runId: results.runId, runDir });
     const shared: SharedCheckContext = {
       command: plan.command,
@@ -116,7 +122,7 @@ async function runPlannedWork(
   } catch (error) {
     failInternally(results, error, observer);
   } finally {
-    await exec.close().catch(() => undefined);
+    await exec?.close().catch(() => undefined);
   }
 }
 
@@ -128,7 +134,19 @@ function failInternally(results: RunResults, error: unknown, observer: ReturnTyp
 function noteRecoveredLock(lock: Lock, results: RunResults, observer: ReturnType<typeof combineObservers>): void {
   const r = lock.recovered;
   if (!r) return;
-  const note = `recovered a stale lock left by pid ${r.pid} on ${r.host} ("${r.command}", started ${r.started_at}), which no longer runs`;
-  results.notes.push(note);
-  observer.warning(note);
+  const notes = [`recovered a stale lock left by pid ${r.pid} on ${r.host} ("${r.command}", started ${r.started_at}), which no longer runs`];
+  if (lock.leftovers) {
+    const { stopped, survivors } = lock.leftovers;
+    const pids = stopped.reduce((n, leftover) => n + leftover.pids.length, 0);
+    notes.push(`stopped ${pids} process(es) left running by the killed run ${r.run_id ?? 'unknown'}: ${describeLeftovers(stopped)}`);
+    if (survivors.length > 0) {
+      const warning = `processes of the killed run ${r.run_id ?? 'unknown'} survived SIGKILL: ${describeLeftovers(survivors)}`;
+      results.warnings.push(warning);
+      observer.warning(warning);
+    }
+  }
+  for (const note of notes) {
+    results.notes.push(note);
+    observer.warning(note);
+  }
 }

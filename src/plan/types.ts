@@ -34,6 +34,7 @@ export interface PlannedUnit {
   killGraceMs: number;
   retries: number;
   retryDelayMs: number;
+  logMaxBytes: number;
   critical: boolean;
   level: Level;
   ifRunning: 'wait' | 'skip' | 'fail';

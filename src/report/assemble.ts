@@ -1,4 +1,5 @@
 // Builds a rearguard.report/v1 from a gate decision and writes the report files a run asked for.
+import type { ContainmentInfo } from '../exec/index.js';
 import os from 'node:os';
 import type { CommandName } from '../config/types.js';
 import type { GateDecision } from '../engine/verdict.js';
@@ -19,6 +20,8 @@ export interface ReportParts {
   notes: string[];
   preflight: CheckResult[];
   stages: StageResult[];
+  /** How unit processes were contained (runs that start processes). */
+  containment?: ContainmentInfo;
 }
 
 /** The JSON report of a finished run (pure). */
@@ -39,6 +42,9 @@ export function assembleReport(parts: ReportParts): RunReport {
     warnings: parts.warnings,
     notes: parts.notes,
     preflight: parts.preflight,
+    ...(parts.containment && {
+      containment: { mechanism: parts.containment.mechanism, parent_death_signal: parts.containment.parentDeathSignal, summary: parts.containment.summary },
+    }),
     stages: parts.stages,
     counts: parts.decision.counts,
     failure_ratio: Number(parts.decision.failureRatio.toFixed(4)),

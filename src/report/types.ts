@@ -45,6 +45,8 @@ export interface UnitResult {
   duration_ms: number;
   log?: string;
   log_tail?: string[];
+  /** Set when the unit printed more than log_max: how much it printed and how much of the middle was dropped. */
+  log_truncated?: { bytes: number; dropped_bytes: number };
   artifacts: ArtifactResult[];
 }
 
@@ -85,6 +87,8 @@ export interface RunReport {
   warnings: string[];
   /** Things worth knowing that do not change the verdict (a recovered stale lock). */
   notes: string[];
+  /** How unit processes were contained: a cgroup per unit, or process groups only. */
+  containment?: { mechanism: 'cgroup' | 'process-group'; parent_death_signal: boolean; summary: string };
   preflight: CheckResult[];
   stages: StageResult[];
   counts: Counts;

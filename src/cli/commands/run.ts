@@ -1,4 +1,5 @@
 // orchestrate, verify, restore-test and plan: resolve, plan, run, render; returns the exit code.
+import { describeContainment } from '../../exec/index.js';
 import { ARTIFACT_KINDS } from '../artifact-kinds.js';
 import { Chalk } from 'chalk';
 import type { CommandName, ResolvedConfig } from '../../config/types.js';
@@ -33,6 +34,7 @@ export async function runCommand(command: CommandName, flags: CommonFlags, io: C
   const plan = buildPlan(config, inventory, command === 'plan' ? 'orchestrate' : command);
   if (command === 'plan' || config.options.dryRun) {
     for (const line of renderPlanText(plan)) io.output.out(line);
+    if (plan.runsUnits) io.output.out(`containment: ${describeContainment({ cgroups: config.defaults.cgroups }).summary}`);
     if (config.options.jsonPath) await writeFileAtomic(config.options.jsonPath, serializePlan(plan));
     return 0;
   }

@@ -16,11 +16,13 @@ export async function runProcessAction(ctx: ActionContext): Promise<ActionResult
     killGraceMs: unit.killGraceMs,
     signal: ctx.signal,
     logFile: ctx.logFile,
+    logMax: unit.logMaxBytes,
+    label: unit.name,
   };
   const result = unit.host ? await ctx.exec.runRemote(unit.host, spec) : await ctx.exec.run(spec);
   if (result.leftovers) await ctx.note('the unit left background processes in its process group; they were terminated');
   const message = describeFailure(result, formatDuration(unit.timeoutMs));
-  const base = { exitCode: result.exitCode, ...(result.signal && { signal: result.signal }) };
+  const base = { exitCode: result.exitCode, ...(result.signal && { signal: result.signal }), ...(result.logTruncated && { logTruncated: result.logTruncated }) };
   if (result.aborted) return { ...base, status: 'aborted', message };
   if (result.timedOut) return { ...base, status: 'timeout', message };
   if (result.startError || result.exitCode !== 0) return { ...base, status: 'failed', message };

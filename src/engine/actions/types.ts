@@ -20,6 +20,8 @@ export interface ActionResult {
   exitCode: number | null;
   signal?: string;
   message: string;
+  /** Set when the output went past log_max and the middle of the log was dropped. */
+  logTruncated?: { bytes: number; droppedBytes: number };
 }
 
 /** Runs one attempt of a unit's action. */

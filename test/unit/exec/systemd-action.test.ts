@@ -65,6 +65,7 @@ function context(exec: Exec, overrides: Partial<PlannedUnit> = {}): ActionContex
     killGraceMs: 1_000,
     retries: 0,
     retryDelayMs: 0,
+    logMaxBytes: 1024,
     critical: true,
     level: 'error',
     ifRunning: 'wait',

@@ -63,11 +63,12 @@ const OPTIONS: RunOptions = {
 function config(): ResolvedConfig {
   const unit = (name: string, stage: string): ResolvedConfig['stages'][number]['units'][number] => ({
     name, stage, action: { kind: 'run', argv: ['true'] }, cwd: '/', env: {}, timeoutMs: 1000, killGraceMs: 100, retries: 0,
-    retryDelayMs: 0, critical: false, level: 'error', ifRunning: 'wait', artifacts: [fullArtifact()],
+    retryDelayMs: 0, logMaxBytes: 1024, critical: false, level: 'error', ifRunning: 'wait', artifacts: [fullArtifact()],
   });
   return {
     file: '/etc/rearguard.yml', dir: '/etc', stateDir: '/tmp/state',
-    defaults: { timeoutMs: 1000, killGraceMs: 100, systemctl: ['systemctl'], retryDelayMs: 0 },
+    defaults: { timeoutMs: 1000, killGraceMs: 100, systemctl: ['systemctl'], retryDelayMs: 0, logMaxBytes: 1024, leftovers: 'stop', cgroups: true },
+    keepRuns: { count: 50, maxAgeMs: 1000 },
     hosts: {},
     preflight: [
       { kind: 'disk', path: '/var/backups', minFree: { bytes: 1 }, level: 'error' },
