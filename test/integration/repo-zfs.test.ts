@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zfsSource, type ZfsOptions } from '../../sources/zfs.js';
 import type { LocatedBackup, SourceContext } from '../../src/contract/source.js';
 import { createExec, type RunExec } from '../../src/exec/index.js';
+import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 import { createZfsPool, requireZfs, type ZfsPool } from '../helpers/zfs-pool.js';
 
 const available = requireZfs();
@@ -104,5 +105,65 @@ describe.runIf(available)('ZFS snapshot artifacts', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('through the CLI', () => {
+    let ws: Workspace;
+    beforeAll(async () => {
+      ws = await makeWorkspace('rg-zfscli-');
+      await pool.createDataset('site');
+      await pool.writeFile('site', 'index.html', 20_000);
+      await pool.writeFile('site', 'media.bin', 600_000);
+    });
+    afterAll(async () => {
+      await ws?.cleanup();
+    });
+
+    // The snapshot name changes every run; the shell is the config's explicit choice, as a user's would be.
+    const snapshotUnit = `shell: "zfs snapshot ${'$'}{POOL}/site@run-$(date +%s%N)"`;
+    const orchestrate = async (unit: string) => {
+      await ws.write(
+        'rearguard.yml',
+        `version: 1
+stages:
+  - name: snapshots
+    units:
+      - name: zfs-site
+        ${unit}
+        env: { POOL: ${pool.name} }
+        timeout: 1m
+        artifacts:
+          - zfs: { dataset: ${pool.name}/site }
+            size: { max_shrink: 30% }
+            check: true
+            restore: {}
+`,
+      );
+      const result = await runCli(['orchestrate', '--json', 'r.json'], { cwd: ws.dir });
+      const report = await ws.readJson<any>('r.json');
+      const checks: any[] = report.stages[0].units[0].artifacts[0].checks;
+      return { ...result, report, checks, check: (id: string) => checks.find((c) => c.id === id) };
+    };
+
+    it('a snapshot taken by the unit is fresh, sized, sendable and restorable: exit 0', async () => {
+      const result = await orchestrate(snapshotUnit);
+      expect(result.checks.map((c) => `${c.id}:${c.status}`), result.stdout).toEqual(['exists:ok', 'fresh:ok', 'size:ok', 'repository:ok', 'restore:ok']);
+      expect(result.report.stages[0].units[0].artifacts[0].path).toMatch(new RegExp(`^${pool.name}/site@run-\\d+$`));
+      expect(result.exitCode).toBe(0);
+      expect(await clones()).toEqual([]);
+    });
+
+    it('a unit that exits 0 without a new snapshot fails fresh', async () => {
+      const result = await orchestrate('run: [/bin/true]');
+      expect(result.check('fresh')).toMatchObject({ status: 'failed', message: expect.stringMatching(/before the unit started .*: the unit did not produce a new backup/) });
+      expect(result.exitCode).toBe(2);
+    });
+
+    it('a snapshot that refers to much less data than the last ones fails size', async () => {
+      await rm(path.join(pool.mountOf('site'), 'media.bin'));
+      const result = await orchestrate(snapshotUnit);
+      expect(result.check('size')).toMatchObject({ status: 'failed', message: expect.stringMatching(/shrank .* max_shrink is 30%/) });
+      expect(result.exitCode).toBe(2);
+    });
   });
 });
