@@ -44,6 +44,7 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
         output,
         env: process.env,
         isTTY: Boolean(process.stdout.isTTY),
+        columns: process.stdout.columns,
         argv: argv.slice(2),
         cwd: process.cwd(),
         signal: controller.signal,

@@ -4,8 +4,6 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { PlanEffects } from '../plan/types.js';
 import { writeReportFiles } from '../report/assemble.js';
 import { writeJsonReport } from '../report/json.js';
-import { publishMetrics } from '../report/metrics.js';
-import { sendNotifications } from '../report/notify.js';
 import type { RunReport } from '../report/types.js';
 
 /** Where and how a run is delivered, and how to tell the user about problems doing so. */
@@ -26,6 +24,8 @@ export async function deliverRun(build: (deliveryWarnings: string[]) => RunRepor
   const problems: string[] = [];
   let report = build(problems);
   if (effects.deliver) {
+    // Metrics and webhooks load only for runs that deliver (not for plan or audit).
+    const [{ publishMetrics }, { sendNotifications }] = await Promise.all([import('../report/metrics.js'), import('../report/notify.js')]);
     const metricWarnings = await publishMetrics(report, config).catch((error: Error) => [`metrics: ${error.message}`]);
     const afterMetrics = addProblems(metricWarnings);
     addProblems(await sendNotifications(afterMetrics, config).catch((error: Error) => [`notify: ${error.message}`]));

@@ -3,7 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa, type Options } from 'execa';
 import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
-import { onAbort } from './abort-hub.js';
+import { onAbort } from '../util/abort-hub.js';
 import { createContainment, type Containment } from './containment.js';
 import { openOutputSink } from './output-sink.js';
 import type { ProcessResult, ProcessSpec } from './types.js';

@@ -1,7 +1,7 @@
 // Runs one ssh client process: output to a file descriptor, stdin under our control, timeout and abort that reach the remote side.
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
-import { onAbort } from './abort-hub.js';
+import { onAbort } from '../util/abort-hub.js';
 import { groupAlive, terminateGroup } from './process-group.js';
 
 /** One ssh invocation. */

@@ -4,7 +4,6 @@ import os from 'node:os';
 import type { CommandName } from '../config/types.js';
 import type { GateDecision } from '../engine/verdict.js';
 import { writeJsonReport } from './json.js';
-import { writeJunit } from './junit.js';
 import type { CheckResult, RunReport, StageResult } from './types.js';
 
 /** What a report is made of; texts are already redacted. */
@@ -57,6 +56,8 @@ export async function writeReportFiles(
   files: { json?: string | undefined; junit?: string | undefined },
   onError: (message: string) => void,
 ): Promise<void> {
+  // The JUnit builder loads only when a run asks for JUnit: it is the heaviest module of a start.
+  const writeJunit = async (file: string, r: RunReport): Promise<void> => (await import('./junit.js')).writeJunit(file, r);
   for (const [file, write] of [
     [files.json, writeJsonReport],
     [files.junit, writeJunit],

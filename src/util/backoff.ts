@@ -1,5 +1,5 @@
 // One backoff for every retry (units, SSH connections, webhooks): exponential, capped, with jitter; and an abortable wait.
-import { setTimeout as delay } from 'node:timers/promises';
+import { onAbort } from './abort-hub.js';
 
 /** How a retry loop backs off: the first wait, and the longest any single wait may be. */
 export interface BackoffPolicy {
@@ -16,13 +16,21 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () 
   return Math.round(ceiling * (0.5 + random() * 0.5));
 }
 
-/** Waits `ms`; resolves false at once when `signal` aborts (before or during the wait), true otherwise. */
-export async function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return false;
-  try {
-    await delay(ms, undefined, signal ? { signal } : {});
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Waits `ms`; resolves false at once when `signal` aborts (before or during the wait), true otherwise.
+ * It listens through the abort hub: many units backing off at once on the run's one signal must not
+ * add one listener each (Node warns of a leak past ten).
+ */
+export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      off();
+      resolve(true);
+    }, ms);
+    const off = onAbort(signal, () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
 }

@@ -1,4 +1,5 @@
 // sha256 of files on worker threads, one per core, so several artifacts hash at once and the event loop stays free.
+import { onAbort } from './abort-hub.js';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HashAbortError, HashFileError } from './hash-file-error.js';
@@ -40,7 +41,7 @@ interface Job {
   signal: AbortSignal | undefined;
   resolve: (digest: FileDigest) => void;
   reject: (error: Error) => void;
-  onAbort?: () => void;
+  offAbort?: () => void;
 }
 
 interface Slot {
@@ -77,8 +78,7 @@ export class HashPool {
     return new Promise<FileDigest>((resolve, reject) => {
       const job: Job = { id: this.nextId++, file, start, length, signal, resolve, reject };
       if (signal) {
-        job.onAbort = () => this.abort(job);
-        signal.addEventListener('abort', job.onAbort, { once: true });
+        job.offAbort = onAbort(signal, () => this.abort(job));
       }
       this.queue.push(job);
       this.dispatch();
@@ -160,7 +160,7 @@ export class HashPool {
   }
 
   private settle(job: Job, error: Error | undefined, digest?: FileDigest): void {
-    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    job.offAbort?.();
     if (error) job.reject(error);
     else job.resolve(digest!);
   }

@@ -1,4 +1,5 @@
 // SQLite integrity: header first, then PRAGMA integrity_check on a read-only connection in a worker thread.
+import { onAbort } from './abort-hub.js';
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdtemp, open, rm, stat, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -152,7 +153,7 @@ function runIntegrityWorker(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      options.signal.removeEventListener('abort', onAbort);
+      offAbort();
       void worker.terminate();
       resolve(value);
     };
@@ -160,8 +161,7 @@ function runIntegrityWorker(
       () => finish({ failure: `integrity_check did not finish within ${formatDuration(options.timeoutMs)} (the unit's timeout)` }),
       options.timeoutMs,
     );
-    const onAbort = (): void => finish({ failure: 'integrity_check stopped: the run was aborted' });
-    options.signal.addEventListener('abort', onAbort, { once: true });
+    const offAbort = onAbort(options.signal, () => finish({ failure: 'integrity_check stopped: the run was aborted' }));
     worker.once('message', (message: { rows?: string[]; error?: string; code?: string }) => {
       if (message.rows) finish({ rows: message.rows });
       else finish({ failure: `SQLite refused to read it (${message.code ?? 'error'}: ${message.error ?? 'unknown'}); the file is corrupted` });

@@ -5,11 +5,10 @@ import { Chalk } from 'chalk';
 import type { CommandName, ResolvedConfig } from '../../config/types.js';
 import { resolveConfig } from '../../config/resolve.js';
 import { gatherInventory } from '../../engine/inventory.js';
-import { executeRun } from '../../engine/run.js';
 import { buildPlan } from '../../plan/build-plan.js';
 import { renderPlanText, serializePlan } from '../../plan/render-plan.js';
 import { createPlainRenderer, type Output } from '../../report/render-plain.js';
-import { writeFileAtomic } from '../../state/atomic.js';
+import { writeReportText } from '../../report/json.js';
 import type { RunObserver } from '../../engine/observer.js';
 import { resolveRunOptions, type CommonFlags, type Terminal } from '../options.js';
 
@@ -35,7 +34,7 @@ export async function runCommand(command: CommandName, flags: CommonFlags, io: C
   if (command === 'plan' || config.options.dryRun) {
     for (const line of renderPlanText(plan)) io.output.out(line);
     if (plan.runsUnits) io.output.out(`containment: ${describeContainment({ cgroups: config.defaults.cgroups }).summary}`);
-    if (config.options.jsonPath) await writeFileAtomic(config.options.jsonPath, serializePlan(plan));
+    if (config.options.jsonPath) await writeReportText(config.options.jsonPath, serializePlan(plan));
     return 0;
   }
   const chalk = new Chalk({ level: config.options.color ? 1 : 0 });
@@ -44,6 +43,8 @@ export async function runCommand(command: CommandName, flags: CommonFlags, io: C
     config.options.interactive && !config.options.quiet
       ? (await import('../../report/render-listr.js')).createListrRenderer(io.output, chalk, plan, { verbose: config.options.verbose })
       : createPlainRenderer(io.output, chalk, { quiet: config.options.quiet, verbose: config.options.verbose });
+  // The engine loads only for a run: plan and --dry-run stop before it.
+  const { executeRun } = await import('../../engine/run.js');
   const report = await executeRun(config, plan, { observers: [renderer], signal: io.signal });
   await renderer.done?.();
   return report.exit_code;

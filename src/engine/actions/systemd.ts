@@ -1,4 +1,5 @@
 // systemd units: if_running, start, wait within the unit's timeout, stop on timeout or abort, result from `show`.
+import { sleepUnlessAborted } from '../../util/backoff.js';
 import { appendFile } from 'node:fs/promises';
 import {
   CONTROL_TIMEOUT_MS,
@@ -103,7 +104,7 @@ async function waitWhileBusy(step: Step): Promise<UnitState | ActionResult | 'ti
     if (!isBusy(state)) return state;
     const left = step.deadline - Date.now();
     if (left <= 0) return 'timeout';
-    if (!(await sleep(Math.min(delay, left), step.ctx.signal))) return 'aborted';
+    if (!(await sleepUnlessAborted(Math.min(delay, left), step.ctx.signal))) return 'aborted';
     delay = Math.min(delay * 2, POLL_MAX_MS);
   }
 }
@@ -159,19 +160,4 @@ function where(ctx: ActionContext): string {
 async function appendOutput(ctx: ActionContext, result: ProcessResult): Promise<void> {
   const text = result.output.trim();
   if (text) await appendFile(ctx.logFile, `${text}\n`, { mode: 0o600 });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -146,7 +146,7 @@ describe('HashPool as compiled JavaScript in its own process', () => {
     const out = path.join(dir, 'compiled');
     await mkdir(out);
     await writeFile(path.join(out, 'package.json'), '{"type":"module"}');
-    for (const name of ['hash-pool', 'hash-file-error', 'hash-worker-source']) {
+    for (const name of ['hash-pool', 'hash-file-error', 'hash-worker-source', 'abort-hub']) {
       const source = await readFile(path.join(ROOT, 'src/util', `${name}.ts`), 'utf8');
       const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
       await writeFile(path.join(out, `${name}.js`), js.outputText);
