@@ -32,7 +32,7 @@ export async function verifyRepository(ctx: SourceContext<PgBackRestOptions>, ba
     return { ok: false, message: `pgbackrest verify of ${where} failed (${describeFailure(result, 'the unit timeout')}): ${lastLine(result.output)}`, details };
   }
   const verdict = judgeVerifyOutput(result.output);
-  if (verdict.status === 'ok') return { ok: true, message: `pgbackrest verify of ${where} read every file back against its checksum: ok (newest set ${backup.id})`, details };
+  if (verdict.status === 'ok') return { ok: true, message: `pgbackrest verify of ${where} read every file back against its checksum: ok (newest set ${backup.id})` };
   if (verdict.status === 'unknown') {
     return { ok: false, message: `pgbackrest verify of ${where} printed no status line, so the repository is not proven sound; run it by hand to see why`, details };
   }

@@ -154,6 +154,9 @@ stages:
     });
 
     it('a unit that exits 0 without a new snapshot fails fresh', async () => {
+      // ZFS keeps creation to the second: start once the clock has left the newest snapshot's second.
+      const created = Number((await pool.zfs(['get', '-Hp', '-o', 'value', 'creation', (await locate({ dataset: `${pool.name}/site` })).id])).trim());
+      while (Math.floor(Date.now() / 1000) <= created) await new Promise((resolve) => setTimeout(resolve, 50));
       const result = await orchestrate('run: [/bin/true]');
       expect(result.check('fresh')).toMatchObject({ status: 'failed', message: expect.stringMatching(/before the unit started .*: the unit did not produce a new backup/) });
       expect(result.exitCode).toBe(2);
