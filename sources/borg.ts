@@ -115,6 +115,7 @@ function tail(result: ProcessResult): string[] {
 /** `borg:` artifacts: the newest archive of a repository. */
 export const borgSource: ArtifactSource<BorgOptions> = {
   kind: 'borg',
+  secretFiles: (options) => (options.host === undefined && options.passphraseFile !== undefined ? [options.passphraseFile] : []),
   config: defineFragment(schema, (raw, ctx): BorgOptions => {
     const local = raw.host === undefined;
     const repo = local && !raw.repo.includes('://') && !/^[^/]*:/.test(raw.repo) ? ctx.resolvePath(raw.repo) : raw.repo;

@@ -127,6 +127,7 @@ function tail(result: ProcessResult): string[] {
 /** `restic:` artifacts: the newest matching snapshot of a repository. */
 export const resticSource: ArtifactSource<ResticOptions> = {
   kind: 'restic',
+  secretFiles: (options) => (options.host === undefined && options.passwordFile !== undefined ? [options.passwordFile] : []),
   config: defineFragment(schema, (raw, ctx): ResticOptions => {
     const local = raw.host === undefined;
     // Paths on a host are the host's; a local folder repository is taken from the config's folder.

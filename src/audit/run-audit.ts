@@ -27,6 +27,9 @@ export function judgeGlobal(config: ResolvedConfig, plan: Plan, facts: AuditFact
     ...judgeTempFiles(facts),
     ...judgeTrends(facts),
     ...judgeConfig(config, plan.excluded),
+    ...config.warnings.map(
+      (message): CheckResult => ({ id: 'file-trust', target: config.file, status: 'warning', level: 'warning', message, duration_ms: 0 }),
+    ),
   ];
 }
 

@@ -50,6 +50,7 @@ export function normalizeConfig(raw: RawConfig, context: NormalizeContext): Reso
     file: context.file,
     dir,
     stateDir: resolvePath(raw.state_dir ?? './.rearguard'),
+    warnings: [],
     keepRuns: {
       count: raw.keep_runs?.count ?? 50,
       maxAgeMs: raw.keep_runs?.max_age ? parseDuration(raw.keep_runs.max_age) : 90 * 24 * 3600_000,

@@ -1,4 +1,5 @@
 // Loads, validates and normalises a config in one call: the entry point for commands.
+import { checkConfigTrust } from './trust.js';
 import type { ArtifactKinds } from './kinds.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,9 +22,13 @@ export async function resolveConfig(file: string, options: RunOptions, env: Node
   const raw = await loadRawConfig(file, kinds);
   const cleanEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) cleanEnv[key] = value;
+  let config: ResolvedConfig;
   try {
-    return normalizeConfig(raw, { file, home: env.HOME ?? os.homedir(), env: cleanEnv, options, kinds });
+    config = normalizeConfig(raw, { file, home: env.HOME ?? os.homedir(), env: cleanEnv, options, kinds });
   } catch (error) {
     throw new ConfigError([{ file, path: '', message: (error as Error).message }], { cause: error });
   }
+  const trust = checkConfigTrust(config, kinds);
+  if (trust.errors.length > 0) throw new ConfigError(trust.errors.map((finding) => ({ file, path: '', message: finding.message })));
+  return { ...config, warnings: trust.warnings.map((finding) => finding.message) };
 }

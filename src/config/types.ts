@@ -117,6 +117,8 @@ export interface ResolvedConfig {
     textfile?: string;
   };
   notify: Array<{ url: string; on: Verdict[]; timeoutMs: number; retries: number }>;
+  /** Problems found in the config's surroundings (a secret file others can read): every run reports them. */
+  warnings: string[];
   /** The environment rearguard was started with; units inherit it. */
   env: Record<string, string>;
   options: RunOptions;

@@ -59,6 +59,8 @@ export interface ArtifactSource<Options = unknown> {
   provides: readonly Need[];
   /** How the artifact is named in plans and reports. */
   name(options: Options): string;
+  /** Local files holding secrets this artifact reads (password files): refused when others can change them, a warning when others can read them. */
+  secretFiles?(options: Options): string[];
   locate(ctx: SourceContext<Options>): Promise<Location>;
   /**
    * Restores `backup` (all of it, or only the `include` paths) into `dir`, an empty private folder the

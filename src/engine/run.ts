@@ -43,8 +43,9 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
     planned: plan.stages.reduce((n, stage) => n + stage.units.length, 0),
     maxFailureRatio: config.gate.maxFailureRatio,
     notes: [],
-    warnings: [],
+    warnings: [...config.warnings],
   };
+  for (const warning of config.warnings) observer.warning(warning);
   let report: RunReport | undefined;
   // Runs once, inside the lock when it was taken, after it otherwise.
   const finish = async (): Promise<RunReport> => {

@@ -85,3 +85,32 @@ suite('file trust (StrictModes) as root', () => {
     expect(checkFileTrust(await file('world.yml', 0o666), 'config', { asRoot: false })).toEqual([]);
   });
 });
+
+suite('file trust end to end: the CLI refuses what others can change', () => {
+  it('refuses a config file others can write, and a run: program in a folder another user owns, naming file, owner and mode', async () => {
+    const { runCli } = await import('../helpers/cli.js');
+    const config = path.join(dir, 'rearguard.yml');
+    await writeFile(config, `version: 1\nstate_dir: ./state\nstages:\n  - name: s\n    units:\n      - name: u\n        run: ["true"]\n`);
+    await chmod(config, 0o666);
+    for (const command of ['config validate', 'orchestrate', 'audit']) {
+      const result = await runCli([...command.split(' '), '-c', config], { cwd: dir });
+      expect(result.exitCode, `${command}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain(config);
+      expect(result.stderr).toMatch(/0666/);
+    }
+
+    await chmod(config, 0o644);
+    const program = await file('theirs/backup.sh', 0o755);
+    await writeFile(program, '#!/bin/sh\nexit 0\n');
+    await chown(path.dirname(program), NOBODY, 0);
+    await writeFile(config, `version: 1\nstate_dir: ./state\nstages:\n  - name: s\n    units:\n      - name: u\n        run: [${program}]\n`);
+    const refused = await runCli(['orchestrate', '-c', config], { cwd: dir });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(program);
+    expect(refused.stderr).toMatch(/nobody/);
+
+    await chown(path.dirname(program), 0, 0);
+    const ran = await runCli(['orchestrate', '-c', config], { cwd: dir });
+    expect(ran.exitCode, ran.stdout).toBe(0);
+  });
+});

@@ -8,6 +8,7 @@ import { loadForCommand, type CommandIo } from './run.js';
 export async function validateConfigCommand(flags: CommonFlags, io: CommandIo): Promise<number> {
   const config = await loadForCommand('plan', flags, io);
   const units = config.stages.reduce((n, s) => n + s.units.length, 0);
+  for (const warning of config.warnings) io.output.err(`warning: ${warning}`);
   io.output.out(`${config.file}: valid (${config.stages.length} stage(s), ${units} unit entr${units === 1 ? 'y' : 'ies'}, ${config.preflight.length} pre-flight check(s))`);
   return 0;
 }

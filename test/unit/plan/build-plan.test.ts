@@ -69,6 +69,7 @@ function config(): ResolvedConfig {
     file: '/etc/rearguard.yml', dir: '/etc', stateDir: '/tmp/state',
     defaults: { timeoutMs: 1000, killGraceMs: 100, systemctl: ['systemctl'], retryDelayMs: 0, logMaxBytes: 1024, leftovers: 'stop', cgroups: true },
     keepRuns: { count: 50, maxAgeMs: 1000 },
+    warnings: [],
     hosts: {},
     preflight: [
       { kind: 'disk', path: '/var/backups', minFree: { bytes: 1 }, level: 'error' },
