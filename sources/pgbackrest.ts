@@ -43,7 +43,10 @@ export const pgbackrestSource: ArtifactSource<PgBackRestSourceOptions> = {
     if (!succeeded(result)) {
       return {
         found: false,
-        message: `pgbackrest info for ${describeStanza(options)} failed (${describeFailure(result, 'its time limit')}): ${lastLine(result.output)}; check that pgbackrest is installed and its config file and repository are readable`,
+        // A program or host that could not be reached says so itself; pgbackrest's own failures get its last line and a hint.
+        message: `pgbackrest info for ${describeStanza(options)} failed (${describeFailure(result, 'its time limit')})${
+          result.startError === undefined ? `: ${lastLine(result.output)}; check that pgbackrest is installed and its config file and repository are readable` : ''
+        }`,
       };
     }
     let doc: unknown;

@@ -31,7 +31,8 @@ export const zfsSource: ArtifactSource<ZfsOptions> = {
     const where = describeDataset(ctx.options);
     const result = await runZfs(ctx, snapshotQuery(ctx.options));
     if (!succeeded(result)) {
-      return { found: false, message: `listing the snapshots of ${where} failed (${describeFailure(result, 'its time limit')}): ${lastLine(result.output)}; check the dataset name and that the pool is imported` };
+      const hint = result.startError === undefined ? `: ${lastLine(result.output)}; check the dataset name and that the pool is imported` : '';
+      return { found: false, message: `listing the snapshots of ${where} failed (${describeFailure(result, 'its time limit')})${hint}` };
     }
     const { newest, without } = parseNewestSnapshots(result.output, ctx.options.recursive ? undefined : ctx.options.dataset);
     if (without.length > 0) {

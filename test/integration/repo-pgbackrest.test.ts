@@ -10,6 +10,8 @@ import { createExec, type RunExec } from '../../src/exec/index.js';
 import { NOBODY } from '../helpers/as-user.js';
 import { makeWorkspace, runCli, startCli, type CliResult, type Workspace } from '../helpers/cli.js';
 import { requirePgBackRest, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { requireTool } from '../helpers/require-tool.js';
+import { resolvedHostFor, startSshd } from '../helpers/sshd.js';
 
 const available = requirePgBackRest();
 
@@ -78,6 +80,22 @@ describe.runIf(available)('pgBackRest repository artifacts', () => {
     const noConfig = await pgbackrestSource.locate(ctx({ config: path.join(cluster.dir, 'missing.conf') }));
     expect(noConfig.found).toBe(false);
     if (!noConfig.found) expect(noConfig.message).toMatch(/pgbackrest info for pgbackrest stanza main failed \(exited with \d+\): .*missing\.conf/);
+  });
+
+  it.runIf(requireTool('sshd', 'apt-get install openssh-server', ['/usr/sbin']))('host: the same set is found over SSH; an unreachable host is a clear failure', async () => {
+    const sshd = await startSshd();
+    const remote = createExec({ hosts: { nas: resolvedHostFor(sshd), gone: resolvedHostFor(sshd, 'gone', { port: 1 }) }, stateDir: scratchBase });
+    try {
+      const local = await locate();
+      const over = await pgbackrestSource.locate({ ...ctx({ host: 'nas' }), exec: remote });
+      expect(over).toEqual({ found: true, backup: { ...local, location: `pgbackrest stanza main on nas, full backup set ${local.id}` } });
+      const gone = await pgbackrestSource.locate({ ...ctx({ host: 'gone' }), exec: remote });
+      expect(gone.found).toBe(false);
+      if (!gone.found) expect(gone.message).toMatch(/^pgbackrest info for pgbackrest stanza main on gone failed \(connection to gone \(.*\) refused: .*\)$/);
+    } finally {
+      await remote.close();
+      await sshd.stop();
+    }
   });
 
   it('an incremental set fails where type: full is expected, and is the newest set otherwise', async () => {

@@ -7,6 +7,8 @@ import { zfsSource, type ZfsOptions } from '../../sources/zfs.js';
 import type { LocatedBackup, SourceContext } from '../../src/contract/source.js';
 import { createExec, type RunExec } from '../../src/exec/index.js';
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
+import { requireTool } from '../helpers/require-tool.js';
+import { resolvedHostFor, startSshd } from '../helpers/sshd.js';
 import { createZfsPool, requireZfs, type ZfsPool } from '../helpers/zfs-pool.js';
 
 const available = requireZfs();
@@ -61,6 +63,26 @@ describe.runIf(available)('ZFS snapshot artifacts', () => {
     const both = await locate({ recursive: true });
     expect(both.id).toBe(`${pool.name}/app@second ${pool.name}/app/uploads@second`);
     expect(both.location).toMatch(/: 2 snapshots, oldest /);
+  });
+
+  it.runIf(requireTool('sshd', 'apt-get install openssh-server', ['/usr/sbin']))('host: zfs runs over SSH: the same snapshot, sendable there; a clone is refused', async () => {
+    const sshd = await startSshd();
+    const remote = createExec({ hosts: { nas: resolvedHostFor(sshd) }, stateDir: pool.dir });
+    try {
+      const local = await locate();
+      const over = await zfsSource.locate({ ...ctx({ host: 'nas' }), exec: remote });
+      expect(over).toEqual({ found: true, backup: { ...local, location: `${local.id} on nas` } });
+      if (!over.found) return;
+      const sent = await zfsSource.verify!({ ...ctx({ host: 'nas' }), exec: remote }, over.backup, {});
+      expect(sent.ok, sent.message).toBe(true);
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-zfs-restore-'));
+      const restored = await zfsSource.restore!({ ...ctx({ host: 'nas' }), exec: remote }, over.backup, dir, []);
+      await rm(dir, { recursive: true, force: true });
+      expect(restored).toMatchObject({ ok: false, message: expect.stringMatching(/^a clone of a snapshot on nas cannot be read here/) });
+    } finally {
+      await remote.close();
+      await sshd.stop();
+    }
   });
 
   it('a dataset that does not exist is a clear failure', async () => {
