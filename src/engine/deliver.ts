@@ -1,4 +1,4 @@
-// Delivers a finished run, in one place and order: metrics, notifications, report files, the run's own record.
+// Delivers a finished run, in one place and order: notifications, metrics, report files, the run's own record.
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
 import type { PlanEffects } from '../plan/types.js';
@@ -15,9 +15,9 @@ export interface DeliveryTargets {
 }
 
 /**
- * Delivers the report that `build` makes. Metrics go first; a delivery that fails is a warning that
- * makes the run at least partial, so the report is built again with it for what is delivered next.
- * Returns the final report.
+ * Delivers the report that `build` makes: webhooks, metrics, report files. A delivery that fails is a
+ * warning that makes the run at least partial, so the report is built again with it for what is
+ * delivered next, and every receiver ends up with the final status. Returns the final report.
  */
 export async function deliverRun(build: (deliveryWarnings: string[]) => RunReport, targets: DeliveryTargets): Promise<RunReport> {
   const { config, effects } = targets;
@@ -26,9 +26,13 @@ export async function deliverRun(build: (deliveryWarnings: string[]) => RunRepor
   if (effects.deliver) {
     // Metrics and webhooks load only for runs that deliver (not for plan or audit).
     const [{ publishMetrics }, { sendNotifications }] = await Promise.all([import('../report/metrics.js'), import('../report/notify.js')]);
-    const metricWarnings = await publishMetrics(report, config).catch((error: Error) => [`metrics: ${error.message}`]);
-    const afterMetrics = addProblems(metricWarnings);
-    addProblems(await sendNotifications(afterMetrics, config).catch((error: Error) => [`notify: ${error.message}`]));
+    // Webhooks first: a failed delivery makes the run partial before any metric says otherwise, so the
+    // metrics (and last_success, which only an ok run sets) carry the final status.
+    const notify = (r: RunReport): Promise<string[]> => sendNotifications(r, config).catch((error: Error) => [`notify: ${error.message}`]);
+    const afterNotify = addProblems(await notify(report));
+    addProblems(await publishMetrics(afterNotify, config).catch((error: Error) => [`metrics: ${error.message}`]));
+    // A failed push changed the verdict after the webhooks went out: they are told the final one too.
+    if (report.verdict !== afterNotify.verdict) addProblems(await notify(report));
   }
   const files = effects.deliver
     ? { json: config.options.jsonPath ?? config.report.json, junit: config.options.junitPath ?? config.report.junit }

@@ -1,5 +1,6 @@
 // Webhook notifications: the JSON summary is POSTed for the configured verdicts, retried, and a failure is a warning.
 // The receivers are fakes on loopback (test/helpers/http-stub.ts): a chat service cannot run here, nor fail on demand.
+import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliverWebhook } from '../../src/report/notify.js';
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
@@ -68,6 +69,18 @@ describe('notify webhooks', () => {
     expect(result.exitCode).toBe(0);
     expect(flaky.requests).toHaveLength(2);
     expect(JSON.parse(flaky.requests[1]!.body).verdict).toBe('ok');
+  });
+
+  it('a failing webhook makes the metrics say partial too: metrics, report and exit code agree', async () => {
+    const broken = await failing500();
+    stubs.push(broken);
+    await ws.write('rearguard.yml', `${config(`- { webhook: "${broken.url}/", on: [ok], retries: 0, timeout: 2s }`)}metrics: { textfile: ./prom/rearguard.prom }\n`);
+    const result = await runCli(['orchestrate', '-c', 'rearguard.yml'], { cwd: ws.dir });
+    expect(result.exitCode).toBe(1);
+    const textfile = await readFile(ws.file('prom/rearguard.prom'), 'utf8');
+    expect(textfile).toMatch(/^rearguard_run_status\{command="orchestrate"\} 1$/m);
+    expect(textfile).not.toMatch(/^rearguard_run_last_success_timestamp_seconds/m);
+    expect((await ws.readJson('report.json')).exit_code).toBe(1);
   });
 
   it('a webhook that keeps failing is a warning naming the redacted URL; the run becomes partial', async () => {
