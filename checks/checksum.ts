@@ -6,26 +6,16 @@ import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256FileFast } from '../src/util/hash-pool.js';
-import type { ArtifactCheck } from '../src/contract/check.js';
+import type { ArtifactCheck, ArtifactFacts } from '../src/contract/check.js';
+import { obtainArchivePass } from './restore/archive-pass.js';
+import { planArchivePass, type ArchivePassSpec } from './restore/pass-spec.js';
+import { parseSha256Sums } from './restore/sha256-list.js';
 
 type ChecksumOptions = { kind: 'sidecar' } | { kind: 'manifest'; manifest: string };
+/** The check's options: where the expected hash is, and the read it shares with archive and restore when they run too. */
+type ChecksumCheckOptions = ChecksumOptions & { pass?: ArchivePassSpec };
 
-const LINE_RE = /^([0-9a-fA-F]{64})(?: [ *]|\s+\*?)(.+)$/;
 const BARE_RE = /^([0-9a-fA-F]{64})$/;
-
-/** Parses sha256sum-format text into entries; lines that do not parse are returned as garbled. */
-export function parseSha256Sums(text: string): { entries: Array<{ hash: string; name: string }>; garbled: string[] } {
-  const entries: Array<{ hash: string; name: string }> = [];
-  const garbled: string[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '' || line.startsWith('#')) continue;
-    const match = LINE_RE.exec(line);
-    if (match?.[1] && match[2]) entries.push({ hash: match[1].toLowerCase(), name: match[2].trim() });
-    else garbled.push(line);
-  }
-  return { entries, garbled };
-}
 
 async function expectedFromSidecar(file: string): Promise<{ hash?: string; problem?: string }> {
   const sidecar = `${file}.sha256`;
@@ -79,17 +69,18 @@ const checksumKey = defineKey(
       : { kind: 'sidecar', level: levelOf(raw, ctx.level) },
 );
 
-export const checksumCheck: ArtifactCheck<ChecksumOptions, ChecksumOptions & { level: Level }> = {
+export const checksumCheck: ArtifactCheck<ChecksumCheckOptions, ChecksumOptions & { level: Level }> = {
   id: 'checksum',
   phase: 'artifact',
   needs: ['content'],
   effect: 'read-only',
   stops: 'at-error',
   config: checksumKey,
-  select: (own) => {
+  select: (own, artifact, command) => {
     if (!own) return undefined;
     const { level, ...options } = own;
-    return { options, level };
+    const pass = planArchivePass(artifact, command);
+    return { options: { ...options, ...(pass && { pass }) }, level };
   },
   describe: (options) => (options.kind === 'sidecar' ? 'sha256 equals <file>.sha256' : `sha256 listed in ${options.manifest}`),
   async run(ctx, target) {
@@ -98,14 +89,22 @@ export const checksumCheck: ArtifactCheck<ChecksumOptions, ChecksumOptions & { l
     const expected =
       ctx.options.kind === 'sidecar' ? await expectedFromSidecar(file) : await expectedFromManifest(file, ctx.options.manifest);
     if (!expected.hash) return { status: 'failed', message: expected.problem ?? 'no expected checksum' };
-    const actual = target.facts.sha256 ?? (await sha256FileFast(file, ctx.signal));
+    const facts: Partial<ArtifactFacts> = {};
+    // With archive or restore on the same archive, its sha256 comes from their one read of it.
+    if (target.facts.sha256 === undefined && ctx.options.pass?.sha256) {
+      const pass = await obtainArchivePass(ctx, target, ctx.options.pass);
+      facts.archivePass = pass;
+      if (pass.sha256 !== undefined) facts.sha256 = pass.sha256;
+    }
+    const actual = target.facts.sha256 ?? facts.sha256 ?? (await sha256FileFast(file, ctx.signal));
+    facts.sha256 = actual;
     if (actual !== expected.hash) {
       return {
         status: 'failed',
         message: `checksum mismatch: ${path.basename(file)} hashes to ${actual}, expected ${expected.hash}`,
-        facts: { sha256: actual },
+        facts,
       };
     }
-    return { status: 'ok', message: `sha256 ${actual}`, facts: { sha256: actual } };
+    return { status: 'ok', message: `sha256 ${actual}`, facts };
   },
 };

@@ -5,6 +5,7 @@ import { defineKey } from '../src/contract/config-fragment.js';
 import { argvSchema, levelSchema } from '../src/contract/schema-parts.js';
 import type { ArtifactCheck, CheckOutcome } from '../src/contract/check.js';
 import { restoreArchive } from './restore/archive-restore.js';
+import { planArchivePass, RESTORE_COMMANDS, type ArchivePassSpec } from './restore/pass-spec.js';
 import type { RestoreOptions } from './restore/run-rules.js';
 import { restoreThroughSource } from './restore/source-restore.js';
 
@@ -40,7 +41,10 @@ const restoreKey = defineKey(
   },
 );
 
-export const restoreCheck: ArtifactCheck<RestoreOptions, RestoreOptions & { level: Level }> = {
+/** The check's options: its rules, and the read it shares with checksum and archive when they run too. */
+type RestoreCheckOptions = RestoreOptions & { pass?: ArchivePassSpec };
+
+export const restoreCheck: ArtifactCheck<RestoreCheckOptions, RestoreOptions & { level: Level }> = {
   id: 'restore',
   phase: 'artifact',
   needs: ['restore'],
@@ -48,10 +52,11 @@ export const restoreCheck: ArtifactCheck<RestoreOptions, RestoreOptions & { leve
   stops: 'at-error',
   // orchestrate and restore-test only: verify stays quick.
   config: restoreKey,
-  select: (own, _artifact, command) => {
-    if (!own || (command !== 'orchestrate' && command !== 'restore-test')) return undefined;
+  select: (own, artifact, command) => {
+    if (!own || !RESTORE_COMMANDS.has(command)) return undefined;
     const { level, ...options } = own;
-    return { options, level };
+    const pass = planArchivePass(artifact, command);
+    return { options: { ...options, ...(pass && { pass }) }, level };
   },
   describe: (options) => {
     const rules = describeRules(options);

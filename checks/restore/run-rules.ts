@@ -16,23 +16,31 @@ export interface RestoreOptions {
 
 const MAX_DETAILS = 30;
 
-/** Runs sqlite, gzip, json and sha256sums on `tree`, then `command` when they all passed. */
+/** What the rules run with: the shared context of the check, whatever its own options are. */
+export type RulesContext = Omit<CheckContext<unknown>, 'options'>;
+
+/**
+ * Runs sqlite, gzip, json and sha256sums on `tree`, then `command` when they all passed. Outcomes already
+ * judged on the archive's stream (`streamed`) are taken as they are instead of reading the tree again.
+ */
 export async function runRestoreRules(
-  ctx: CheckContext<RestoreOptions>,
+  ctx: RulesContext,
+  options: RestoreOptions,
   tree: string,
   timeoutMs: number,
+  streamed: Partial<Record<'gzip' | 'json' | 'sha256sums', RuleOutcome>> = {},
 ): Promise<{ outcomes: RuleOutcome[]; notes: string[] }> {
   const ruleCtx: RuleContext = { tree, signal: ctx.signal, tempDir: ctx.tempDir, timeoutMs };
   const outcomes: RuleOutcome[] = [];
-  if (ctx.options.sqlite) outcomes.push(await checkSqliteRule(ctx.options.sqlite, ruleCtx));
-  if (ctx.options.gzip) outcomes.push(await checkGzipRule(ctx.options.gzip, ruleCtx));
-  if (ctx.options.json) outcomes.push(await checkJsonRule(ctx.options.json, ruleCtx));
-  if (ctx.options.sha256sums) outcomes.push(await checkSha256SumsRule(ctx.options.sha256sums, ruleCtx));
+  if (options.sqlite) outcomes.push(await checkSqliteRule(options.sqlite, ruleCtx));
+  if (options.gzip) outcomes.push(streamed.gzip ?? (await checkGzipRule(options.gzip, ruleCtx)));
+  if (options.json) outcomes.push(streamed.json ?? (await checkJsonRule(options.json, ruleCtx)));
+  if (options.sha256sums) outcomes.push(streamed.sha256sums ?? (await checkSha256SumsRule(options.sha256sums, ruleCtx)));
   const filesOk = outcomes.every((o) => o.ok);
   const notes: string[] = [];
-  if (ctx.options.command) {
+  if (options.command) {
     if (filesOk && !ctx.signal.aborted) {
-      outcomes.push(await runCommandRule(ctx.options.command, { ...ruleCtx, exec: ctx.exec, env: ctx.env }));
+      outcomes.push(await runCommandRule(options.command, { ...ruleCtx, exec: ctx.exec, env: ctx.env }));
     } else {
       notes.push(`command: not run, because the rules above failed`);
     }

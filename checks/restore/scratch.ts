@@ -14,10 +14,12 @@ export async function checkScratchRoom(base: string, needed: number): Promise<st
   if (!info?.isDirectory()) return `scratch folder ${base} does not exist; create it or set restore.scratch to an existing folder`;
   const fs = await statfs(base);
   const free = fs.bavail * fs.bsize;
-  if (free < needed) {
-    return `not enough room to restore: ${base} has ${formatBytes(free)} free, the archive needs ${formatBytes(needed)} uncompressed; set restore.scratch to a larger filesystem`;
-  }
-  return undefined;
+  return free < needed ? describeNoRoom(base, free, needed) : undefined;
+}
+
+/** Why a restore that needs `needed` bytes does not fit in the `free` bytes of `base`, and what to do. */
+export function describeNoRoom(base: string, free: number, needed: number): string {
+  return `not enough room to restore: ${base} has ${formatBytes(free)} free, the archive needs ${formatBytes(needed)} uncompressed; set restore.scratch to a larger filesystem`;
 }
 
 /** Makes a fresh folder only this user can enter (mkdtemp creates it 0700). */

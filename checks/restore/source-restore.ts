@@ -46,7 +46,7 @@ export async function restoreThroughSource(
       const scope = ctx.options.include && ctx.options.include.length > 0 ? ` (include: ${ctx.options.include.join(', ')})` : '';
       return { status: 'failed', message: `restoring ${where}${scope} wrote nothing: the backup holds nothing there, so nothing is proven restorable` };
     }
-    const { outcomes, notes } = await runRestoreRules(ctx, scratch, target.unitTimeoutMs);
+    const { outcomes, notes } = await runRestoreRules(ctx, ctx.options, scratch, target.unitTimeoutMs);
     if (ctx.signal.aborted) return { status: 'failed', message: `restore of ${where} stopped: the run was aborted` };
     return judgeRules(`${tree.entries} entries (${formatBytes(tree.bytes)}) of ${where}`, outcomes, notes);
   } finally {

@@ -8,8 +8,15 @@ import { createGunzip } from 'node:zlib';
 import { glob } from 'tinyglobby';
 import { sha256File } from '../../src/util/hash.js';
 import { checkSqliteIntegrity } from '../../src/util/sqlite-integrity.js';
-import { parseSha256Sums } from '../checksum.js';
-import { entrySegments } from './entry-policy.js';
+import { parseSha256Sums } from './sha256-list.js';
+import { splitEntryName } from '../../src/util/tar/restore-policy.js';
+
+/** Splits an in-archive path into segments; undefined when it is absolute or climbs with "..". */
+function entrySegments(name: string): string[] | undefined {
+  if (name.includes('\0')) return undefined;
+  const split = splitEntryName(Buffer.from(name, 'utf8'));
+  return 'refused' in split ? undefined : split.segments.map((part) => part.toString('utf8'));
+}
 
 /** The outcome of one rule. */
 export interface RuleOutcome {

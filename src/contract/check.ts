@@ -41,6 +41,11 @@ export interface ArtifactFacts {
   /** When the backup was completed (a file's mtime). */
   mtimeMs: number;
   sha256: string;
+  /**
+   * One read of the artifact's archive, shared by the checks that each need it: the first to run fills it, the
+   * others reuse it while `key` (which file, its size and mtime, what was asked of the read) still matches.
+   */
+  archivePass: { readonly key: string };
 }
 
 /** Everything a check may use; nothing more. */

@@ -33,6 +33,8 @@ export interface RestoreWriterOptions {
 /** Receives entries in archive order (`write` as a readArchive onEntry), then `finish` once. */
 export interface RestoreWriter {
   write(entry: TarEntry, content: EntryContent): Promise<void>;
+  /** Problems found so far (links that escape through later links are found only by `finish`). */
+  problemCount(): number;
   finish(): Promise<RestoreSummary>;
 }
 
@@ -148,7 +150,7 @@ export function createRestoreWriter(options: RestoreWriterOptions): RestoreWrite
     return { written: count, bytes, problems };
   }
 
-  return { write, finish };
+  return { write, finish, problemCount: () => problems.length };
 }
 
 const SLASH_BUFFER = Buffer.from('/');
