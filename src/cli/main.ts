@@ -15,6 +15,9 @@ import { buildProgram } from './program.js';
  */
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
+/** How long a run may take to end after an internal crash before the process exits anyway. */
+const CRASH_GRACE_MS = 60_000;
+
 const stdout: Output = {
   out: (line) => void process.stdout.write(`${line}\n`),
   err: (line) => void process.stderr.write(`${line}\n`),
@@ -37,6 +40,24 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
     }
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // An exception thrown in a stream or event callback, or a rejection nobody awaited, would kill Node
+  // with exit 1 ("go with warnings") and no report. Instead the run is stopped the orderly way: its
+  // report says critical, metrics go out, the lock is released, and the exit code is 2.
+  let crash: Error | undefined;
+  const onCrash = (error: unknown): void => {
+    if (crash) return;
+    crash = error instanceof Error ? error : new Error(String(error));
+    output.err(`internal error: ${crash.stack ?? crash.message}`);
+    controller.abort(`internal error: ${crash.message}`);
+    // If the crash left something waiting forever, the process still ends, and says why.
+    setTimeout(() => {
+      output.err('internal error: the run did not finish within 60s of the crash; exiting without a report');
+      output.out(`verdict: critical (exit 2): internal error: ${crash?.message ?? 'unknown'}`);
+      process.exit(2);
+    }, CRASH_GRACE_MS).unref();
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
   let code = 0;
   try {
     const program = buildProgram(
@@ -55,11 +76,17 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
       },
     );
     await program.parseAsync(argv);
+    if (crash && code !== 2) {
+      output.out(`verdict: critical (exit 2): internal error: ${crash.message}`);
+      return 2;
+    }
     return code;
   } catch (error) {
     return reportError(error, output);
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
   }
 }
 
