@@ -1,4 +1,5 @@
 // The archive check on real tar files: read to the end, truncation and CRC errors caught, expected entries present.
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { archiveCheck } from '../../../checks/archive.js';
 import { makeCheckContext, makeTar, makeTarget } from '../../helpers/fixtures.js';
@@ -91,4 +92,33 @@ describe('archive check', () => {
     const file = await makeTar(ws.file('b.tar.gz'), { entries: { './db/database.sql': dump } });
     expect((await check(file, ['db/database.sql', '**/*.sql'])).status).toBe('ok');
   });
+
+  it('names an entry of a type the reader cannot represent instead of dropping it', async () => {
+    const file = await makeTar(ws.file('b.tar'), { entries: { 'a.txt': 'hello', 'odd.bin': 'x' }, gzip: false });
+    // The second header follows a.txt's header and data block.
+    await patchHeader(file, 1024, (header) => (header[156] = 'Z'.charCodeAt(0)));
+    const outcome = await check(file);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toContain('entry 2 ("odd.bin")');
+  });
+
+  it('matches expected entries by the bytes of their names and shows them escaped', async () => {
+    const file = await makeTar(ws.file('b.tar'), { entries: { 'cafX.sql': dump }, gzip: false });
+    await patchHeader(file, 0, (header) => (header[3] = 0xe9));
+    expect((await check(file, ['caf*.sql'])).status).toBe('ok');
+    const missing = await check(file, ['café.sql']);
+    expect(missing.message).toContain('café.sql (missing)');
+    expect(missing.details).toEqual([`caf\\xE9.sql (${dump.length} bytes)`]);
+  });
 });
+
+/** Changes the tar header at `offset` of `file` in place, then gives it a valid checksum again. */
+async function patchHeader(file: string, offset: number, change: (header: Buffer) => void): Promise<void> {
+  const bytes = await readFile(file);
+  const header = bytes.subarray(offset, offset + 512);
+  change(header);
+  header.fill(0x20, 148, 156);
+  const sum = header.reduce((total, byte) => total + byte, 0);
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  await writeFile(file, bytes);
+}

@@ -207,6 +207,38 @@ describe('restore check: rules over the restored tree', () => {
   });
 });
 
+describe('restore check: names, collisions and links judged on the stream', () => {
+  it('fails two entries that land on one path, naming both', async () => {
+    const outcome = await restore([{ path: 'a.json', body: '{}' }, { path: './a.json', body: '{"b":1}' }], { json: '**/*.json' });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toContain('1 entry lands on a path another entry already took');
+    expect(outcome.details?.join('\n')).toContain('./a.json: lands on the same path as entry 1');
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('judges a hard link by its target even when the glob matches only the link', async () => {
+    const good = await restore([{ path: 'data.bin', body: '{"ok":true}' }, { path: 'view.json', type: 'Link', linkpath: 'data.bin' }], { json: '**/*.json' });
+    expect(good.message).toContain('json: 1 file(s) ok');
+    expect(good.status).toBe('ok');
+    const bad = await restore([{ path: 'data.bin', body: '{"cut":' }, { path: 'view.json', type: 'Link', linkpath: 'data.bin' }], { json: '**/*.json' });
+    expect(bad.status).toBe('failed');
+    expect(bad.message).toContain('view.json does not parse as JSON');
+  });
+
+  it('hashes a sha256sums entry reached through a symbolic link of the archive', async () => {
+    const body = 'payload\n';
+    const entries: TarEntry[] = [
+      { path: 'real/', type: 'Directory' },
+      { path: 'real/file.txt', body },
+      { path: 'current', type: 'SymbolicLink', linkpath: 'real' },
+      { path: 'SHA256SUMS', body: sha256Sums({ 'current/file.txt': body }) },
+    ];
+    const outcome = await restore(entries, { sha256sums: 'SHA256SUMS' });
+    expect(outcome.message).toContain('sha256sums: 1 file(s) match SHA256SUMS');
+    expect(outcome.status).toBe('ok');
+  });
+});
+
 describe('restore scratch room', () => {
   it('refuses a restore larger than the free space, and a scratch folder that does not exist', async () => {
     expect(await checkScratchRoom(scratch, Number.MAX_SAFE_INTEGER)).toMatch(/not enough room to restore: .* free, the archive needs/);
