@@ -76,7 +76,8 @@ export async function startPgCluster(stanza = 'main'): Promise<PgCluster> {
     if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${result.exitCode}: ${result.all}`);
     return String(result.all ?? '');
   };
-  await must(['initdb', '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  // Data checksums on, so a damaged page makes pgBackRest flag the set in error.
+  await must(['initdb', '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--data-checksums']);
   await writeFile(
     path.join(data, 'postgresql.auto.conf'),
     [

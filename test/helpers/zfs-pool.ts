@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pidAlive } from './process.js';
 import { IN_CI, requireTool } from './require-tool.js';
 
 /** True when zfs-fuse can run here: its programs, root, and /dev/fuse (under CI a missing one fails). */
@@ -38,16 +39,16 @@ const run = async (file: string, args: string[]): Promise<string> => {
   return String(result.all ?? '');
 };
 
+/** Where a daemon started by the tests records its pid: shared, so any test file can stop it when it is the last. */
+const DAEMON_PID_FILE = path.join(os.tmpdir(), 'rearguard-test-zfs-fuse.pid');
+
 const daemonAnswers = async (): Promise<boolean> => (await execa('zpool', ['list', '-H'], { reject: false })).exitCode === 0;
 
-/** Starts zfs-fuse if needed and creates a pool; destroy() removes the pool and stops the daemon it started. */
+/** Starts zfs-fuse if needed and creates a pool; destroy() removes the pool, and the last one stops a daemon the tests started. */
 export async function createZfsPool(): Promise<ZfsPool> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-zfs-'));
-  const pidFile = path.join(dir, 'zfs-fuse.pid');
-  let started = false;
   if (!(await daemonAnswers())) {
-    await run('zfs-fuse', ['--pidfile', pidFile, '--no-kstat-mount']);
-    started = true;
+    await run('zfs-fuse', ['--pidfile', DAEMON_PID_FILE, '--no-kstat-mount']);
     // zfs-fuse forks before its socket answers: wait for the answer, the fixed point, not for a time.
     for (let i = 0; i < 100 && !(await daemonAnswers()); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -68,18 +69,22 @@ export async function createZfsPool(): Promise<ZfsPool> {
     },
     snapshot: async (dataset, snapshot) => void (await zfs(['snapshot', `${name}/${dataset}@${snapshot}`])),
     async destroy() {
-      await execa('zpool', ['destroy', '-f', name], { reject: false });
-      if (started) {
-        const others = (await execa('zpool', ['list', '-H', '-o', 'name'], { reject: false })).stdout.trim();
-        const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-        if (others === '' && pid > 0) {
-          process.kill(pid, 'SIGTERM');
-          for (let i = 0; i < 100 && (await execa('kill', ['-0', String(pid)], { reject: false })).exitCode === 0; i += 1) {
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        }
+      // zfs-fuse answers "pool is busy" for a moment after the last use of a mount; it is retried until it is not.
+      let destroyed = await execa('zpool', ['destroy', '-f', name], { reject: false, all: true });
+      for (let i = 0; i < 50 && destroyed.exitCode !== 0 && /busy/.test(String(destroyed.all)); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        destroyed = await execa('zpool', ['destroy', '-f', name], { reject: false, all: true });
+      }
+      // The last pool out stops the daemon a test started, whichever test file started it.
+      const others = (await execa('zpool', ['list', '-H', '-o', 'name'], { reject: false })).stdout.trim();
+      const pid = Number((await readFile(DAEMON_PID_FILE, 'utf8').catch(() => '')).trim());
+      if (others === '' && pid > 0) {
+        process.kill(pid, 'SIGTERM');
+        while (pidAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 100));
+        await rm(DAEMON_PID_FILE, { force: true });
       }
       await rm(dir, { recursive: true, force: true });
+      if (destroyed.exitCode !== 0) throw new Error(`zpool destroy ${name} failed: ${destroyed.all}`);
     },
   };
 }

@@ -30,6 +30,8 @@ describe.runIf(available)('pipeline: ZFS → pgBackRest → restic, each verifie
     cluster = await startPgCluster();
     await cluster.psql("CREATE TABLE events AS SELECT g AS id, 'event ' || g AS note FROM generate_series(1, 5000) g");
     passwordFile = await ws.write('restic-password', `${PASSWORD}\n`);
+    // A secret others can read is itself a warning; this one is private, as it should be.
+    await chmod(passwordFile, 0o600);
     for (const job of RESTIC_JOBS) {
       await ws.write(`data/${job}/index.txt`, `${job}\n`.repeat(5000));
       await execa('restic', ['-r', ws.file(`repos/${job}`), '--no-cache', 'init'], { env: { RESTIC_PASSWORD_FILE: passwordFile } });
@@ -93,7 +95,7 @@ ${resticUnits.join('\n')}
   it('every backup made and proven: exit 0', async () => {
     const result = await orchestrate('none');
     expect(result.failed, result.stdout).toEqual([]);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, result.stdout).toBe(0);
     const artifacts = result.report.stages.flatMap((stage: any) => stage.units.map((unit: any) => unit.artifacts[0].path));
     expect(artifacts).toEqual([
       expect.stringMatching(new RegExp(`^${pool.name}/app@run-\\d+$`)),

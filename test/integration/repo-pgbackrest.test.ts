@@ -296,4 +296,21 @@ ${options.extra ?? ''}`,
       expect(await readdir(ws.file('tmp'))).toEqual([]);
     });
   });
+
+  // Last: it damages the cluster itself, so every later full backup would be flagged too.
+  it('a set taken while a data page fails its checksum is flagged in error by pgBackRest and refused', async () => {
+    await cluster.psql("CREATE TABLE ledger AS SELECT g AS id, repeat('entry', 20) AS note FROM generate_series(1, 2000) g", 'shop');
+    await cluster.psql('CHECKPOINT');
+    const relation = (await cluster.psql("SELECT pg_relation_filepath('ledger')", 'shop')).trim();
+    const file = path.join(cluster.data, relation);
+    const bytes = await readFile(file);
+    // The middle of the first page: its checksum no longer matches, its header still looks sane.
+    bytes.write('DAMAGED', 4000, 'latin1');
+    await writeFile(file, bytes);
+    const backup = await cluster.pgbackrest(['backup', '--type=full']);
+    expect(backup.output).toMatch(/invalid page checksum|checksum/i);
+    const location = await pgbackrestSource.locate(ctx());
+    expect(location.found).toBe(false);
+    if (!location.found) expect(location.message).toMatch(/^the newest backup set \d{8}-\d{6}F of stanza "main" is flagged in error/);
+  });
 });
