@@ -5,7 +5,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pgbackrestSource } from '../../../sources/pgbackrest.js';
 import { findAccount, runAsPrefix } from '../../../sources/pgbackrest/os-user.js';
-import { zfsSource } from '../../../sources/zfs.js';
 
 const resolvePath = (p: string): string => path.resolve('/etc/rearguard', p);
 
@@ -27,15 +26,6 @@ describe('pgbackrest config', () => {
 
   it('names the artifact after the stanza, its repository and its host', () => {
     expect(pgbackrestSource.name({ stanza: 'main', repo: 2, host: 'nas' })).toBe('pgbackrest stanza main repo2 on nas');
-  });
-});
-
-describe('zfs config', () => {
-  it('takes a dataset, refuses a snapshot name in its place', () => {
-    const { schema } = zfsSource.config;
-    expect(schema.safeParse({ dataset: 'tank/app', recursive: true }).success).toBe(true);
-    expect(schema.safeParse({ dataset: 'tank/app@daily' }).success).toBe(false);
-    expect(zfsSource.name({ dataset: 'tank/app', recursive: true, host: 'nas' })).toBe('zfs tank/app (recursive) on nas');
   });
 });
 

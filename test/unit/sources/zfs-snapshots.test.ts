@@ -1,5 +1,6 @@
 // Finding each dataset's newest snapshot in `zfs get -Hp -o name,property,value` output (as zfs-fuse and OpenZFS print it).
 import { describe, expect, it } from 'vitest';
+import { zfsSource } from '../../../sources/zfs.js';
 import { snapshotQuery } from '../../../sources/zfs/command.js';
 import { parseSendEstimate } from '../../../sources/zfs/send.js';
 import { parseNewestSnapshots } from '../../../sources/zfs/snapshots.js';
@@ -46,5 +47,14 @@ describe('zfs commands', () => {
   it("reads OpenZFS's dry-run estimate", () => {
     expect(parseSendEstimate('full\ttank/app@two\t312345\nsize\t312345\n')).toBe(312345);
     expect(parseSendEstimate("invalid option 'n'\n")).toBeUndefined();
+  });
+});
+
+describe('zfs config', () => {
+  it('takes a dataset, refuses a snapshot name in its place', () => {
+    const { schema } = zfsSource.config;
+    expect(schema.safeParse({ dataset: 'tank/app', recursive: true }).success).toBe(true);
+    expect(schema.safeParse({ dataset: 'tank/app@daily' }).success).toBe(false);
+    expect(zfsSource.name({ dataset: 'tank/app', recursive: true, host: 'nas' })).toBe('zfs tank/app (recursive) on nas');
   });
 });
