@@ -35,6 +35,7 @@ export const zfsSource: ArtifactSource<ZfsOptions> = {
       return { found: false, message: `listing the snapshots of ${where} failed (${describeFailure(result, 'its time limit')})${hint}` };
     }
     const { newest, without } = parseNewestSnapshots(result.output, ctx.options.recursive ? undefined : ctx.options.dataset);
+    if (without.length > 0 && !ctx.options.recursive) return { found: false, message: `${where} has no snapshot yet: run the snapshot job` };
     if (without.length > 0) {
       return { found: false, message: `${without.length} dataset(s) of ${where} have no snapshot: ${without.slice(0, 5).join(', ')}; the snapshot job did not cover them` };
     }

@@ -123,4 +123,16 @@ ${resticUnits.join('\n')}
     expect(result.exitCode).toBe(2);
     expect(result.verdictLine).toMatch(/^verdict: critical \(exit 2\): critical unit failed: pgbackrest-full/);
   });
+
+  it('audit finds every repository artifact in place and changes nothing', async () => {
+    await ws.write('rearguard.yml', config('none'));
+    const snapshotsBefore = await pool.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name']);
+    const setsBefore = (await cluster.pgbackrest(['info'])).output;
+    const result = await runCli(['audit', '--json', 'audit.json'], { cwd: ws.dir, env: { PATH: cluster.path } });
+    const report = await ws.readJson<any>('audit.json');
+    const exists = report.stages.flatMap((stage: any) => stage.units.map((unit: any) => `${unit.name}:${unit.artifacts[0].checks.find((c: any) => c.id === 'exists')?.status}`));
+    expect(exists, result.stdout).toEqual(['zfs-app:ok', 'pgbackrest-full:ok', ...RESTIC_JOBS.map((job) => `restic-${job}:ok`)]);
+    expect(await pool.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name'])).toBe(snapshotsBefore);
+    expect((await cluster.pgbackrest(['info'])).output).toBe(setsBefore);
+  });
 });

@@ -57,6 +57,7 @@ describe.runIf(available)('ZFS snapshot artifacts', () => {
   });
 
   it('recursive: a child dataset without a snapshot fails, naming it; with one, the oldest newest snapshot dates the backup', async () => {
+    expect(await zfsSource.locate(ctx({ dataset: `${pool.name}/app/uploads` }))).toEqual({ found: false, message: `zfs ${pool.name}/app/uploads has no snapshot yet: run the snapshot job` });
     const missing = await zfsSource.locate(ctx({ recursive: true }));
     expect(missing).toEqual({ found: false, message: `1 dataset(s) of zfs ${pool.name}/app (recursive) have no snapshot: ${pool.name}/app/uploads; the snapshot job did not cover them` });
     await pool.snapshot('app/uploads', 'second');
