@@ -11,6 +11,7 @@ import { startPrivateServer, type ServerLayout } from './private-server.js';
 export const DEFAULT_QUERY = 'SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname';
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const MAX_DETAILS = 20;
+const MAX_SOCKET_PATH = 107;
 
 /** The scratch layout: data, socket, lock and spool folders, all owned by the server's user. */
 async function makeLayout(dir: string, account: OsAccount | undefined): Promise<Record<'data' | 'socket' | 'lock' | 'spool' | 'conf', string>> {
@@ -57,6 +58,11 @@ export async function restoreAndQuery(
   const { options } = ctx;
   if (options.host !== undefined) {
     return { ok: false, message: `a restore test of a stanza on ${options.host} runs there: run rearguard restore-test on ${options.host}, or name the repository in a config file on this machine` };
+  }
+  // sun_path holds 107 bytes: a longer socket path would only show up as a server that does not start.
+  const socketPath = path.join(dir, 'sock', '.s.PGSQL.5432');
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    return { ok: false, message: `the private server's socket ${socketPath} would be ${Buffer.byteLength(socketPath)} bytes long, more than a unix socket path holds (${MAX_SOCKET_PATH}): set restore.scratch to a shorter folder` };
   }
   const chosen = await chooseServerAccount(options.run_as);
   if ('error' in chosen) return { ok: false, message: chosen.error };

@@ -165,6 +165,15 @@ describe.runIf(available)('pgBackRest repository artifacts', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('restore test: a scratch folder too deep for a unix socket is refused before anything is restored', async () => {
+    const dir = path.join(scratchBase, 'd'.repeat(90));
+    await mkdir(dir);
+    const outcome = await pgbackrestSource.restore!(ctx(), await locate(), dir, []);
+    expect(outcome).toEqual({ ok: false, message: expect.stringMatching(/more than a unix socket path holds \(107\): set restore.scratch to a shorter folder$/) });
+    expect(await readdir(dir)).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('restore test: an abort while the server runs stops it and its clients', async () => {
     const backup = await locate();
     const dir = await mkdtemp(path.join(scratchBase, 'abort-'));
