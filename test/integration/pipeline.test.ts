@@ -38,9 +38,10 @@ describe.runIf(available)('pipeline: ZFS → pgBackRest → restic, each verifie
     }
   });
   afterAll(async () => {
-    await cluster?.stop();
-    await pool?.destroy();
-    await ws?.cleanup();
+    // Every cleanup runs even when one fails; the first failure is reported after.
+    const results = await Promise.allSettled([cluster?.stop(), pool?.destroy(), ws?.cleanup()]);
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
   });
 
   const config = (broken: Broken): string => {
