@@ -49,6 +49,9 @@ export interface SystemdRoot {
 export async function makeSystemdRoot(dir: string, script: string): Promise<SystemdRoot> {
   await mkdir(path.join(dir, 'etc', 'systemd', 'system'), { recursive: true });
   await mkdir(path.join(dir, 'etc', 'systemd', 'user'), { recursive: true });
+  // As on a real host: the daemonless systemctl creates these on first use without exist_ok, so two of
+  // its commands at once (a start and a stop, two starts) race there and the loser fails with exit 1.
+  for (const folder of ['var/run/systemd', 'var/log/journal']) await mkdir(path.join(dir, folder), { recursive: true });
   const python = findTool('python3') ?? 'python3';
   const prefix = [python, script, `--root=${dir}`];
   const systemctl = async (args: string[]): Promise<{ exitCode: number; output: string }> => {

@@ -1,6 +1,6 @@
 // borg archives as artifacts, end to end with real borg: located, fresh, sized, extracted and checked by borg itself.
 import { execa } from 'execa';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repositoryCheck } from '../../checks/repository.js';
@@ -22,7 +22,9 @@ describe.runIf(available)('borg artifacts', () => {
     ws = await makeWorkspace();
     repo = ws.file('repo');
     const passphraseFile = await ws.write('borg-passphrase', `${REPO_PASSWORD}\n`);
-    await ws.write('wrong-passphrase', 'not-the-passphrase\n');
+    // Passphrase files only their owner reads, as they should be (others reading one is a run warning).
+    await chmod(passphraseFile, 0o600);
+    await chmod(await ws.write('wrong-passphrase', 'not-the-passphrase\n'), 0o600);
     await writeRandomFiles(ws.file('data/blobs'), 3, 20_000);
     await ws.write('data/config.json', '{"app": "notes"}\n');
     await ws.write('scratch/.keep', '');

@@ -1,5 +1,5 @@
 // restic snapshots as artifacts, end to end with real restic: located, fresh, sized, restored and checked by restic itself.
-import { readFile, rm, stat, unlink } from 'node:fs/promises';
+import { readFile, rm, stat, unlink, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repositoryCheck } from '../../checks/repository.js';
@@ -21,6 +21,8 @@ describe.runIf(available)('restic artifacts', () => {
     ws = await makeWorkspace();
     repo = ws.file('repo');
     passwordFile = await ws.write('restic-password', `${REPO_PASSWORD}\n`);
+    // A password file only its owner reads, as it should be (others reading it is a run warning).
+    await chmod(passwordFile, 0o600);
     await ws.write('wrong-password', 'not-the-password\n');
     await writeRandomFiles(ws.file('data/blobs'), 3, 20_000);
     await ws.write('data/config.json', '{"app": "notes"}\n');

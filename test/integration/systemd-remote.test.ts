@@ -1,7 +1,6 @@
 // A unit with host: systemctl runs over SSH (a real sshd on loopback) against the daemonless systemctl.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 import { requireTool } from '../helpers/require-tool.js';
@@ -19,11 +18,9 @@ beforeAll(async () => {
   if (!script || !haveSshd) return;
   ws = await makeWorkspace('rearguard-systemd-ssh-');
   root = await makeSystemdRoot(ws.file('root'), script);
-  // A real host has these folders before any service starts. The daemonless systemctl creates
-  // them on first use with a check-then-mkdir (os.makedirs without exist_ok): two services started
-  // at once on a fresh root race there, and the loser dies with FileExistsError on
-  // var/log/journal ("oneshot start failed (1)"). That race, not SSH, failed this test once.
-  for (const folder of ['var/run/systemd', 'var/log/journal']) await mkdir(path.join(root.dir, folder), { recursive: true });
+  // makeSystemdRoot creates var/run/systemd and var/log/journal as a real host has them: two services
+  // started at once on a fresh root raced there ("oneshot start failed (1)"), and that race, not SSH,
+  // failed this test once.
   sshd = await startSshd();
 });
 afterAll(async () => {
