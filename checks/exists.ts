@@ -9,7 +9,7 @@ export const existsCheck: ArtifactCheck<Record<string, never>> = {
   effect: 'read-only',
   stops: 'always',
   select: (_own, artifact) => ({ options: {}, level: artifact.level }),
-  describe: () => 'a regular, non-empty file matches',
+  describe: () => 'the newest backup is found and not empty',
   async run(_ctx, target) {
     const backup = target.located;
     if (!backup) return { status: 'failed', message: target.missing ?? `nothing found for ${target.pattern}` };

@@ -1,9 +1,10 @@
 // The pgBackRest source: the newest backup set of a stanza, from `pgbackrest info --output=json`.
+import { lastLine } from '../src/util/tail.js';
 import { z } from 'zod';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
-import { describeStanza, lastLine, LIST_TIMEOUT_MS, pgbackrestArgv, runPgBackRest, type PgBackRestOptions } from './pgbackrest/command.js';
+import { describeStanza, LIST_TIMEOUT_MS, pgbackrestArgv, runPgBackRest, type PgBackRestOptions } from './pgbackrest/command.js';
 import { chooseNewestSet, extractInfoJson } from './pgbackrest/info.js';
 import { restoreAndQuery, type PgRestoreSettings } from './pgbackrest/restore.js';
 import { verifyRepository } from './pgbackrest/verify.js';

@@ -1,10 +1,11 @@
 // The ZFS source: the newest snapshot of a dataset (or of each dataset below it), proven sendable and restorable by clone.
+import { lastLine } from '../src/util/tail.js';
 import { z } from 'zod';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
 import { restoreByClone } from './zfs/clone.js';
-import { describeDataset, lastLine, runZfs, snapshotQuery, type ZfsOptions } from './zfs/command.js';
+import { describeDataset, runZfs, snapshotQuery, type ZfsOptions } from './zfs/command.js';
 import { proveSendable } from './zfs/send.js';
 import { parseNewestSnapshots } from './zfs/snapshots.js';
 

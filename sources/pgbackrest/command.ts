@@ -1,6 +1,5 @@
 // Builds and runs pgbackrest commands for a stanza, on this machine or on the artifact's host.
 import type { Exec, ProcessResult } from '../../src/exec/types.js';
-import { lastLines } from '../../src/util/tail.js';
 import type { BackupType } from './info.js';
 
 /** Where a stanza is and which backup set an artifact means. */
@@ -69,7 +68,3 @@ export function describeStanza(options: PgBackRestOptions): string {
 }
 
 
-/** The last line of a failed command, for a message. */
-export function lastLine(output: string): string {
-  return lastLines(output, 1)[0]?.trim() ?? '(no output)';
-}

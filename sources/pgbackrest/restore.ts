@@ -1,9 +1,10 @@
 // The pgBackRest restore test: restore a set into scratch, start a private PostgreSQL on it, query it, stop it.
+import { lastLine } from '../../src/util/tail.js';
 import { access, chmod, chown, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LocatedBackup, SourceContext, SourceOutcome } from '../../src/contract/source.js';
 import { describeFailure, succeeded } from '../../src/exec/types.js';
-import { lastLine, pgbackrestArgv, type PgBackRestOptions } from './command.js';
+import { pgbackrestArgv, type PgBackRestOptions } from './command.js';
 import { chooseServerAccount, runAsPrefix, type OsAccount } from './os-user.js';
 import { startPrivateServer, type ServerLayout } from './private-server.js';
 

@@ -1,7 +1,8 @@
 // `pgbackrest verify`: every file of the repository read back against its checksum, judged from the summary it prints.
+import { lastLine } from '../../src/util/tail.js';
 import type { LocatedBackup, SourceContext, SourceOutcome, VerifyDepth } from '../../src/contract/source.js';
 import { describeFailure, succeeded } from '../../src/exec/types.js';
-import { describeStanza, lastLine, pgbackrestArgv, runPgBackRest, type PgBackRestOptions } from './command.js';
+import { describeStanza, pgbackrestArgv, runPgBackRest, type PgBackRestOptions } from './command.js';
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 const MAX_DETAILS = 30;

@@ -1,10 +1,11 @@
 // A clone-and-check restore: the newest snapshot cloned read-only, its files copied into scratch, the clone destroyed.
+import { lastLine } from '../../src/util/tail.js';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LocatedBackup, SourceContext, SourceOutcome } from '../../src/contract/source.js';
 import { describeFailure, succeeded } from '../../src/exec/types.js';
-import { lastLine, runZfs, type ZfsOptions } from './command.js';
+import { runZfs, type ZfsOptions } from './command.js';
 
 /** Restores the top dataset's snapshot (the first in the backup's id) into `dir`, or only its `include` paths. */
 export async function restoreByClone(ctx: SourceContext<ZfsOptions>, backup: LocatedBackup, dir: string, include: readonly string[]): Promise<SourceOutcome> {

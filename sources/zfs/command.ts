@@ -1,7 +1,6 @@
 // Runs zfs for an artifact, on this machine or on its host; commands both zfs-fuse and OpenZFS accept.
 import type { SourceContext } from '../../src/contract/source.js';
 import type { ProcessResult } from '../../src/exec/types.js';
-import { lastLines } from '../../src/util/tail.js';
 
 /** Which datasets an artifact means. */
 export interface ZfsOptions {
@@ -39,7 +38,3 @@ export function describeDataset(options: ZfsOptions): string {
   return `zfs ${options.dataset}${options.recursive ? ' (recursive)' : ''}${options.host !== undefined ? ` on ${options.host}` : ''}`;
 }
 
-/** The last line of a failed zfs command, for a message. */
-export function lastLine(output: string): string {
-  return lastLines(output, 1)[0]?.trim() ?? '(no output)';
-}

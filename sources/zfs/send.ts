@@ -1,8 +1,8 @@
 // Proves each newest snapshot can be sent: OpenZFS's dry-run estimate, or a full send discarded where -n is unknown.
 import type { LocatedBackup, SourceContext, SourceOutcome } from '../../src/contract/source.js';
 import { describeFailure, succeeded } from '../../src/exec/types.js';
-import { lastLines } from '../../src/util/tail.js';
-import { describeDataset, lastLine, runZfs, type ZfsOptions } from './command.js';
+import { lastLine, lastLines } from '../../src/util/tail.js';
+import { describeDataset, runZfs, type ZfsOptions } from './command.js';
 
 /** Reads the total of `zfs send -nvP` ("size\t<bytes>"), or undefined. */
 export function parseSendEstimate(output: string): number | undefined {

@@ -37,7 +37,7 @@ function buildArtifactSchema(kinds: ArtifactKinds): z.ZodType<RawArtifact> {
         message: `an artifact is exactly one of ${sourceKinds.join(', ')}; found ${found.length === 0 ? 'none' : found.join(' and ')}`,
       });
     }
-  }) as unknown as z.ZodType<RawArtifact>;
+  });
 }
 
 const schemas = new WeakMap<ArtifactKinds, ReturnType<typeof createConfigSchema>>();

@@ -180,7 +180,7 @@ function statFile(file: string, counters: NewestFileCounters): NewestFile | unde
   return info?.isFile() ? { file, bytes: info.size, mtimeMs: info.mtimeMs } : undefined;
 }
 
-function statOrUndefined(file: string, how: typeof statSync | typeof lstatSync): Stats | undefined {
+function statOrUndefined(file: string, how: typeof statSync): Stats | undefined {
   try {
     return how(file, { throwIfNoEntry: false });
   } catch {

@@ -4,6 +4,11 @@ import { open } from 'node:fs/promises';
 /** Lines of a command's output kept in a check's details. */
 export const OUTPUT_TAIL_LINES = 10;
 
+/** The last non-empty line of a command's output, trimmed, or "(no output)". */
+export function lastLine(output: string): string {
+  return lastLines(output, 1)[0]?.trim() ?? '(no output)';
+}
+
 /** The last `count` non-empty lines of `text`. */
 export function lastLines(text: string, count: number): string[] {
   return text.trim().split('\n').filter(Boolean).slice(-count);

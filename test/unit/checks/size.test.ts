@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evaluateSize, sizeCheck } from '../../../checks/size.js';
 import type { CheckContext } from '../../../src/contract/check.js';
 import type { HistoryEntry } from '../../../src/contract/history.js';
-import type { ResolvedArtifact } from '../../../src/config/types.js';
 import { appendHistory, historyFile, historyReader } from '../../../src/state/history.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
 

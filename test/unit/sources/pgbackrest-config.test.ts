@@ -12,9 +12,9 @@ describe('pgbackrest config', () => {
   it('resolves a local config file from the config folder, and leaves a host path alone', () => {
     const { schema, resolve } = pgbackrestSource.config;
     const local = schema.parse({ stanza: 'main', config: 'pgbackrest.conf', type: 'full' });
-    expect(resolve(local, { resolvePath })).toEqual({ stanza: 'main', config: '/etc/rearguard/pgbackrest.conf', type: 'full' });
+    expect(resolve(local, { resolvePath, level: 'error' })).toEqual({ stanza: 'main', config: '/etc/rearguard/pgbackrest.conf', type: 'full' });
     const remote = schema.parse({ stanza: 'main', config: 'pgbackrest.conf', host: 'nas' });
-    expect(resolve(remote, { resolvePath })).toEqual({ stanza: 'main', config: 'pgbackrest.conf', host: 'nas' });
+    expect(resolve(remote, { resolvePath, level: 'error' })).toEqual({ stanza: 'main', config: 'pgbackrest.conf', host: 'nas' });
   });
 
   it('refuses a cipher pass written inline, an unknown type and a missing stanza', () => {
