@@ -48,9 +48,9 @@ export async function restoreThroughSource(
     }
     const { outcomes, notes } = await runRestoreRules(ctx, ctx.options, scratch, target.unitTimeoutMs);
     if (ctx.signal.aborted) return { status: 'failed', message: `restore of ${where} stopped: the run was aborted` };
-    // What the source itself proved while restoring (a query on the restored server) stays in the message.
-    const proven = restored.message ? ` (${restored.message})` : '';
-    return judgeRules(`${tree.entries} entries (${formatBytes(tree.bytes)}) of ${where}${proven}`, outcomes, notes);
+    const outcome = judgeRules(`${tree.entries} entries (${formatBytes(tree.bytes)}) of ${where}`, outcomes, notes);
+    // What the source itself proved while restoring (a query on the restored server) goes into the details.
+    return restored.message ? { ...outcome, details: [restored.message, ...(outcome.details ?? [])] } : outcome;
   } finally {
     await removeScratch(scratch);
   }

@@ -42,6 +42,8 @@ export interface AuditFacts {
   remoteProblems: RemoteListProblem[];
   /** The holder of the run lock, when a run is in progress. */
   lockHolder?: string;
+  /** What state_dir holds: bytes in all, and in run folders (logs, reports). */
+  stateSize: { bytes: number; runBytes: number; runs: number };
 }
 
 const RUNS_READ = 10;
@@ -82,6 +84,7 @@ export async function gatherAuditFacts(config: ResolvedConfig, plan: Plan, now =
   for (const p of paths) free[p] = await freeBytes(p);
   const largest = await largestRecentTotal(config.stateDir);
   const lockHolder = await readLockHolder(config.stateDir);
+  const stateSize = await measureStateDir(config.stateDir);
   const remote = await gatherRemoteTempFiles(config);
   return {
     now,
@@ -95,6 +98,7 @@ export async function gatherAuditFacts(config: ResolvedConfig, plan: Plan, now =
     remoteTempFiles: remote.files.filter((f) => f.mtimeMs === undefined || now - f.mtimeMs > TEMP_MIN_AGE_MS),
     remoteProblems: remote.problems,
     ...(lockHolder && { lockHolder }),
+    stateSize,
   };
 }
 
@@ -151,4 +155,20 @@ async function readLockHolder(stateDir: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Bytes under state_dir, and how much of it the run folders take (read-only; links are not followed). */
+async function measureStateDir(stateDir: string): Promise<AuditFacts['stateSize']> {
+  const size = async (dir: string): Promise<number> => {
+    let total = 0;
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) total += await size(full);
+      else if (entry.isFile()) total += (await stat(full).catch(() => undefined))?.size ?? 0;
+    }
+    return total;
+  };
+  const runsDir = path.join(stateDir, 'runs');
+  const runs = (await readdir(runsDir).catch(() => [] as string[])).length;
+  return { bytes: await size(stateDir), runBytes: await size(runsDir), runs };
 }

@@ -14,7 +14,7 @@ import type { ArtifactResult, CheckResult, RunReport, StageResult, UnitResult } 
 import { makeRunId } from '../state/run-dir.js';
 import { judgeConfig } from './config-findings.js';
 import { gatherAuditFacts, type AuditFacts } from './gather.js';
-import { judgeHeadroom, judgeHistoryHealth, judgeLastRuns, judgeTempFiles } from './state-findings.js';
+import { judgeHeadroom, judgeHistoryHealth, judgeLastRuns, judgeStateSize, judgeTempFiles } from './state-findings.js';
 import { judgeTrends } from './trend-findings.js';
 import { decideAuditVerdict } from './verdict.js';
 
@@ -23,6 +23,7 @@ export function judgeGlobal(config: ResolvedConfig, plan: Plan, facts: AuditFact
   return [
     judgeLastRuns(facts),
     ...judgeHeadroom(config, facts),
+    judgeStateSize(config, facts),
     ...judgeHistoryHealth(facts),
     ...judgeTempFiles(facts),
     ...judgeTrends(facts),

@@ -60,6 +60,18 @@ export function judgeHeadroom(config: ResolvedConfig, facts: AuditFacts): CheckR
   return findings;
 }
 
+/** `state-size`: how much state_dir holds, and its run folders (logs and reports, pruned by keep_runs). */
+export function judgeStateSize(config: ResolvedConfig, facts: AuditFacts): CheckResult {
+  const { bytes, runBytes, runs } = facts.stateSize;
+  return result(
+    'state-size',
+    config.stateDir,
+    'ok',
+    'warning',
+    `${config.stateDir} holds ${formatBytes(bytes)}; ${runs} run folder(s) take ${formatBytes(runBytes)} (kept: the newest ${config.keepRuns.count}, none older than ${Math.round(config.keepRuns.maxAgeMs / 86_400_000)} days; unit logs capped at log_max)`,
+  );
+}
+
 /** `history`: corrupt history files, and files set aside as corrupt by earlier runs (warning). */
 export function judgeHistoryHealth(facts: AuditFacts): CheckResult[] {
   const findings: CheckResult[] = [];

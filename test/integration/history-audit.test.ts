@@ -183,6 +183,7 @@ describe('rearguard audit', () => {
       expect(byId('no-checks').some((f) => f.message.includes('unit files has no artifacts'))).toBe(true);
       expect(byId('no-restore')).toHaveLength(1);
       expect(byId('headroom').length).toBeGreaterThan(0);
+      expect(byId('state-size')[0]!.message).toMatch(/holds \S+ \S+; 1 run folder\(s\) take \S+ \S+ \(kept: the newest 50, none older than 90 days/);
       const db = report.stages[0].units.find((u: { name: string }) => u.name === 'db');
       expect(db.status).toBe('ok');
       expect(db.artifacts[0].checks.map((c: { id: string; status: string }) => `${c.id}:${c.status}`)).toEqual(['exists:ok', 'max_age:ok', 'size:ok']);

@@ -1,4 +1,5 @@
 // restic snapshots as artifacts, end to end with real restic: located, fresh, sized, restored and checked by restic itself.
+import { leaveSecondOf } from '../helpers/clock.js';
 import { readFile, rm, stat, unlink, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -77,6 +78,8 @@ stages:
 
   it('a unit that exits 0 without making a snapshot fails fresh: exit 2 for a critical unit', async () => {
     await resticBackup(repo, passwordFile, [ws.file('data')], ['--tag', 'notes']);
+    // fresh compares whole seconds: the unit starts once the clock has left the snapshot's second.
+    await leaveSecondOf();
     await writeConfig('[sh, -c, "echo backup done"]');
     const result = await runCli(['orchestrate', '--json', 'r.json'], { cwd: ws.dir });
     expect(result.exitCode).toBe(2);
