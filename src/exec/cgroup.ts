@@ -1,4 +1,5 @@
 // cgroup v2 per process tree: find a writable hierarchy, make a group, signal everything in it, remove it.
+import { processExists } from '../util/process-exists.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -60,14 +61,6 @@ export function removeDeadRunCgroups(parent: string): void {
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Creates a child cgroup; returns its path. */
 export function createCgroup(parent: string, name: string): string {

@@ -1,4 +1,5 @@
 // Where a process's stdout and stderr go: one pipe (a FIFO, so /dev/stdout works), read by rearguard into a capped log or a bounded capture.
+import { processExists } from '../util/process-exists.js';
 import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -151,11 +152,7 @@ function removeDeadPools(): void {
   for (const name of names) {
     const pid = Number(/^rearguard-pipes-(\d+)-/.exec(name)?.[1]);
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
-    }
+    if (!processExists(pid)) rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,5 @@
 // The SSH side of Exec: one SshHost per configured host, control sockets in a private folder, closed at run end.
+import { processExists } from '../util/process-exists.js';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,14 +65,6 @@ export function removeDeadControlDirs(dir: string, prefix = 'ssh-'): string[] {
   return removed;
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Creates the SSH side of an Exec. The control folder is made on first use. */
 export function createSshExec(options: SshExecOptions): SshExec {

@@ -1,4 +1,5 @@
 // The run lock: one run per state dir; a dead holder's lock is recovered, a planted symlink is refused.
+import { processExists } from '../util/process-exists.js';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
@@ -108,11 +109,7 @@ async function readHolder(lockPath: string): Promise<{ holder?: LockHolder & { p
 /** A lock is stale when it was taken on this host by a process that no longer exists. */
 function isStale(holder: LockHolder & { pid_start?: string }): boolean {
   if (holder.host !== os.hostname()) return false;
-  try {
-    process.kill(holder.pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  if (!processExists(holder.pid)) return true;
   // Same pid, other process: the pid was reused after the holder died.
   const start = processStartTime(holder.pid);
   return holder.pid_start !== undefined && start !== undefined && start !== holder.pid_start;
