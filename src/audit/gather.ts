@@ -102,13 +102,18 @@ export async function gatherAuditFacts(config: ResolvedConfig, plan: Plan, now =
   };
 }
 
-async function readRecentReports(stateDir: string): Promise<{ runs: RunReport[]; runsWithoutReport: number }> {
+/** The most recent run reports in state_dir/runs, newest first by finish time, and how many run folders had none. */
+export async function readRecentReports(stateDir: string): Promise<{ runs: RunReport[]; runsWithoutReport: number }> {
   const dir = path.join(stateDir, 'runs');
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{8}T\d{6}Z-[0-9a-f]{4}$/.test(n)).sort().reverse();
   const runs: RunReport[] = [];
   let runsWithoutReport = 0;
+  let lastSecond = '';
   for (const name of names) {
-    if (runs.length >= RUNS_READ) break;
+    // Run ids order by their second only: runs started in the same second are all read, then ordered by time.
+    const second = name.slice(0, 16);
+    if (runs.length >= RUNS_READ && second !== lastSecond) break;
+    lastSecond = second;
     try {
       const report = JSON.parse(await readFile(path.join(dir, name, 'report.json'), 'utf8')) as RunReport;
       if (report.schema !== 'rearguard.report/v1') throw new Error('not a report');
@@ -117,7 +122,8 @@ async function readRecentReports(stateDir: string): Promise<{ runs: RunReport[];
       runsWithoutReport += 1;
     }
   }
-  return { runs, runsWithoutReport };
+  runs.sort((a, b) => b.finished_at.localeCompare(a.finished_at));
+  return { runs: runs.slice(0, RUNS_READ), runsWithoutReport };
 }
 
 async function freeBytes(p: string): Promise<number | string> {
