@@ -126,5 +126,10 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
   const code = await runCli(argv);
-  process.exitCode = code;
+  // Exit here rather than by draining the event loop: the run is complete (reports written, metrics
+  // pushed, lock released) and stdout/stderr writes are synchronous on Linux. A natural exit frees the
+  // environment and lets the garbage collector finalize native objects after Node 24 has torn the
+  // environment down; better-sqlite3 12 then aborts the process (Assertion failed: (env) != nullptr),
+  // turning a finished run into a crash with no exit code.
+  process.exit(code);
 }
