@@ -1,6 +1,6 @@
 // sqlite_backup units: an online copy with SQLite's backup API, safe while the application writes.
 import { compactTimestamp } from '../../util/timestamp.js';
-import Database from 'better-sqlite3';
+import { copySqlite } from '../../util/sqlite-copy.js';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,7 +20,6 @@ const PAGES_PER_STEP = 1024;
 const STEP_BUDGET_FACTOR = 2;
 
 
-class StopBackup extends Error {}
 
 /** Copies `source` to `dest` (with {timestamp} filled in) through a temp file renamed into place only once verified. */
 export async function runSqliteBackupAction(ctx: ActionContext): Promise<ActionResult> {
@@ -55,35 +54,21 @@ export async function runSqliteBackupAction(ctx: ActionContext): Promise<ActionR
       ? { status: 'aborted', exitCode: null, message: 'terminated: the run was aborted; the partial copy was removed' }
       : { status: 'timeout', exitCode: null, message: `timed out after ${formatDuration(unit.timeoutMs)}; the partial copy was removed` };
 
-  let db: Database.Database | undefined;
   try {
-    // Read-only: the backup never changes the source; the busy timeout rides out the writer's short locks.
-    db = new Database(source, { readonly: true, fileMustExist: true, timeout: 5_000 });
     await ctx.note(`copying ${source} to ${temp} with the SQLite backup API`);
-    let steps = 0;
-    let oneStep = false;
-    const progress = await db.backup(temp, {
-      progress: ({ totalPages }) => {
-        if (shouldStop()) throw new StopBackup();
-        steps += 1;
-        if (steps > STEP_BUDGET_FACTOR * Math.ceil(totalPages / PAGES_PER_STEP) + 2) oneStep = true;
-        return oneStep ? 0x7fffffff : PAGES_PER_STEP;
-      },
-    });
-    db.close();
-    db = undefined;
+    const copied = await copySqlite(source, temp, { signal: ctx.signal, deadline, pagesPerStep: PAGES_PER_STEP, stepBudget: STEP_BUDGET_FACTOR });
+    if (!copied.ok) {
+      if (copied.stopped) {
+        stopped = copied.stopped;
+        return stopResult();
+      }
+      return fail(`sqlite_backup of ${source} failed: ${copied.code ? `${copied.code}: ` : ''}${copied.message}`);
+    }
     await ctx.note(
-      `copied ${progress.totalPages} pages in ${steps + 1} steps${oneStep ? ' (the application kept writing, so the rest was copied in one step)' : ''}`,
+      `copied ${copied.totalPages} pages in ${copied.steps} steps${copied.oneStep ? ' (the application kept writing, so the rest was copied in one step)' : ''}`,
     );
     if (shouldStop()) return stopResult();
 
-    // The copy carries the source's WAL flag; a standalone backup reads best as a plain rollback-journal file.
-    const copy = new Database(temp, { fileMustExist: true });
-    try {
-      copy.pragma('journal_mode = DELETE');
-    } finally {
-      copy.close();
-    }
     const integrity = await checkSqliteIntegrity(temp, {
       tempDir: os.tmpdir(),
       signal: ctx.signal,
@@ -100,15 +85,10 @@ export async function runSqliteBackupAction(ctx: ActionContext): Promise<ActionR
     await ctx.note(`integrity_check ok; wrote ${final} (${formatBytes(bytes)})`);
     return { status: 'ok', exitCode: 0, message: `copied ${source} to ${final} (${formatBytes(bytes)}), integrity_check ok` };
   } catch (error) {
-    if (error instanceof StopBackup || stopped) return stopResult();
+    if (stopped) return stopResult();
     const code = (error as NodeJS.ErrnoException).code;
     return fail(`sqlite_backup of ${source} failed: ${code ? `${code}: ` : ''}${(error as Error).message}`);
   } finally {
-    try {
-      db?.close();
-    } catch {
-      // already closed
-    }
     await rm(temp, { force: true });
     await rm(`${temp}-journal`, { force: true });
   }
