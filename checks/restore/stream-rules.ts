@@ -6,7 +6,7 @@ import { displayName } from '../../src/util/tar/display-name.js';
 import type { TarEntry } from '../../src/util/tar/entry.js';
 import { keyOf, resolveInTree, splitEntryName, splitRaw } from '../../src/util/tar/restore-policy.js';
 import { parseSha256Sums } from './sha256-list.js';
-import type { RuleOutcome } from './tree-rules.js';
+import { noFileMatches, type RuleOutcome } from './tree-rules.js';
 
 /** The rules that can be judged on an entry's bytes, without a file on disk. */
 export interface StreamRuleOptions {
@@ -93,14 +93,7 @@ export function createStreamRules(options: StreamRuleOptions): StreamRules {
 }
 
 function judgeGlob(rule: 'gzip' | 'json', pattern: string, verdicts: Map<string, Verdict>): RuleOutcome {
-  if (verdicts.size === 0) {
-    return {
-      rule,
-      ok: false,
-      summary: `${rule}: no file matches "${pattern}"`,
-      problems: [`restore.${rule}: no file in the restored tree matches "${pattern}"; fix the glob, or the backup that should hold such files`],
-    };
-  }
+  if (verdicts.size === 0) return noFileMatches(rule, pattern);
   const sorted = [...verdicts.entries()].map(([key, verdict]) => [displayName(Buffer.from(key, 'latin1')), verdict] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const problems = sorted.flatMap(([, verdict]) => (verdict === undefined ? [] : [`${rule}: ${verdict}`]));
   return {

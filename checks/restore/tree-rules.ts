@@ -46,18 +46,21 @@ export async function matchRegularFiles(tree: string, pattern: string): Promise<
   return regular;
 }
 
+/** A glob rule that matched nothing in the restored tree: a failure, since nothing was proven. */
+export function noFileMatches(rule: 'sqlite' | 'gzip' | 'json', pattern: string): RuleOutcome {
+  return {
+    rule,
+    ok: false,
+    summary: `${rule}: no file matches "${pattern}"`,
+    problems: [`restore.${rule}: no file in the restored tree matches "${pattern}"; fix the glob, or the backup that should hold such files`],
+  };
+}
+
 type FileVerdict = (file: string, relative: string, ctx: RuleContext) => Promise<string | undefined>;
 
 async function runGlobRule(rule: 'sqlite' | 'gzip' | 'json', pattern: string, ctx: RuleContext, verdict: FileVerdict): Promise<RuleOutcome> {
   const files = await matchRegularFiles(ctx.tree, pattern);
-  if (files.length === 0) {
-    return {
-      rule,
-      ok: false,
-      summary: `${rule}: no file matches "${pattern}"`,
-      problems: [`restore.${rule}: no file in the restored tree matches "${pattern}"; fix the glob, or the backup that should hold such files`],
-    };
-  }
+  if (files.length === 0) return noFileMatches(rule, pattern);
   const problems: string[] = [];
   for (const relative of files) {
     if (ctx.signal.aborted) break;
