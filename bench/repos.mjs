@@ -14,9 +14,9 @@ const BIN = path.join(ROOT, 'bin/rearguard');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DATA = Number(process.env.BENCH_REPO_MIB ?? 128) * MiB;
 
-function have(tool) {
+function have(tool, args) {
   try {
-    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    execFileSync(tool, args, { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -28,7 +28,7 @@ function ok(run) {
 }
 
 async function main() {
-  if (!have('restic') || !have('borg')) {
+  if (!have('restic', ['version']) || !have('borg', ['--version'])) {
     console.log('repository benchmarks: restic and borg are needed (apt-get install restic borgbackup); skipped');
     return;
   }
@@ -44,10 +44,10 @@ async function main() {
     const restic = path.join(dir, 'restic');
     const borg = path.join(dir, 'borg');
     console.log(`making a restic and a borg repository of ${DATA / MiB} MiB in ${dir} ...`);
-    execFileSync('restic', ['-r', restic, 'init', '-q'], { env });
-    execFileSync('restic', ['-r', restic, 'backup', '-q', '--tag', 'bench', data], { env });
-    execFileSync('borg', ['init', '-e', 'repokey', borg], { env });
-    execFileSync('borg', ['create', `${borg}::bench-1`, data], { env });
+    execFileSync('restic', ['-r', restic, 'init', '-q'], { env, stdio: 'ignore' });
+    execFileSync('restic', ['-r', restic, 'backup', '-q', '--tag', 'bench', data], { env, stdio: 'ignore' });
+    execFileSync('borg', ['init', '-e', 'repokey', borg], { env, stdio: 'ignore' });
+    execFileSync('borg', ['create', `${borg}::bench-1`, data], { env, stdio: 'ignore' });
     const config = path.join(dir, 'rearguard.yml');
     writeFileSync(
       config,
@@ -71,8 +71,8 @@ async function main() {
     const verify = (unit) => ['node', BIN, 'verify', '-c', config, '--only', unit, '--quiet'];
     const rows = [];
     const pairs = [
-      ['restic snapshot', verify('restic'), ['restic', '-r', restic, '--no-cache', 'snapshots', '--json'], 'restic snapshots --json'],
-      ['borg archive', verify('borg'), ['borg', 'list', '--json', borg], 'borg list --json'],
+      ['restic snapshot', verify('restic'), ['env', `RESTIC_PASSWORD_FILE=${pass}`, 'restic', '-r', restic, '--no-cache', 'snapshots', '--json'], 'restic snapshots --json'],
+      ['borg archive', verify('borg'), ['env', `BORG_PASSCOMMAND=cat ${pass}`, `BORG_BASE_DIR=${env.BORG_BASE_DIR}`, 'borg', 'list', '--json', borg], 'borg list --json'],
     ];
     const version = summarize(runSideBySide([['node', BIN, '--version']], ROUNDS)[0]);
     for (const [what, ours, theirs, label] of pairs) {
