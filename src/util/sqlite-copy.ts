@@ -1,13 +1,10 @@
-// Copies a live SQLite database with SQLite's backup API, in a short-lived worker thread.
-//
-// Why a worker: better-sqlite3 12 on Node 24.19+ aborts the whole process when the garbage collector
-// finalizes one of its objects ("Assertion failed: (env) != nullptr" in RemoveEnvironmentCleanupHook).
-// Objects made in a worker that is terminated when its work is done are released by the worker's
-// own teardown instead, which is safe; the integrity check has always run this way. It also keeps
-// the event loop free while a large database is copied.
+// Copies a live SQLite database with SQLite's backup API, in a short-lived worker thread: the event loop stays
+// free while a large database is copied, and the driver's objects live and die with the worker
+// (sqlite-driver-source.ts says which driver is used and why).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { onAbort } from './abort-hub.js';
+import { SQLITE_DRIVER_SOURCE } from './sqlite-driver-source.js';
 
 /** How a copy ended. */
 export type SqliteCopyResult =
@@ -18,31 +15,24 @@ const requireFromHere = createRequire(import.meta.url);
 
 // Pages copied per step; a writer that keeps changing pages restarts the backup, so after a budget of
 // steps the rest is copied in one step (a consistent snapshot, briefly holding the read lock).
-const WORKER_SOURCE = `
+const WORKER_SOURCE = String.raw`'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.module);
+${SQLITE_DRIVER_SOURCE}
 let db;
 (async () => {
   try {
-    db = new Database(workerData.source, { readonly: true, fileMustExist: true, timeout: 5000 });
-    let steps = 0;
-    let oneStep = false;
-    const progress = await db.backup(workerData.temp, {
-      progress: ({ totalPages }) => {
-        steps += 1;
-        if (steps > workerData.budget * Math.ceil(totalPages / workerData.pages) + 2) oneStep = true;
-        return oneStep ? 0x7fffffff : workerData.pages;
-      },
-    });
-    db.close();
+    db = driver.open(workerData.source, { readonly: true, timeoutMs: 5000 });
+    const copied = await driver.backup(db, workerData.temp, { pages: workerData.pages, budget: workerData.budget });
+    driver.close(db);
     db = undefined;
     // The copy carries the source's WAL flag; a standalone backup reads best as a rollback-journal file.
-    const copy = new Database(workerData.temp, { fileMustExist: true });
-    try { copy.exec('PRAGMA journal_mode = DELETE'); } finally { copy.close(); }
-    parentPort.postMessage({ ok: true, totalPages: progress.totalPages, steps: steps + 1, oneStep });
+    const copy = driver.open(workerData.temp, { readonly: false });
+    try { driver.exec(copy, 'PRAGMA journal_mode = DELETE'); } finally { driver.close(copy); }
+    parentPort.postMessage({ ok: true, totalPages: copied.totalPages, steps: copied.steps, oneStep: copied.oneStep });
   } catch (error) {
-    try { if (db) db.close(); } catch {}
-    parentPort.postMessage({ ok: false, message: String((error && error.message) || error), code: error && error.code });
+    try { if (db) driver.close(db); } catch {}
+    const { message, code } = driver.describe(error);
+    parentPort.postMessage({ ok: false, message, code });
   }
 })();
 `;
@@ -53,7 +43,7 @@ export function copySqlite(source: string, temp: string, options: { signal: Abor
     if (options.signal.aborted) return resolve({ ok: false, stopped: 'aborted', message: 'the run was aborted' });
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { source, temp, module: requireFromHere.resolve('better-sqlite3'), pages: options.pagesPerStep, budget: options.stepBudget },
+      workerData: { source, temp, betterSqlite3: requireFromHere.resolve('better-sqlite3'), pages: options.pagesPerStep, budget: options.stepBudget },
     });
     let settled = false;
     const finish = (result: SqliteCopyResult): void => {

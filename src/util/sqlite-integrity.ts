@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { formatDuration } from './duration.js';
 import { formatBytes } from './size.js';
+import { SQLITE_DRIVER_SOURCE } from './sqlite-driver-source.js';
 
 /** The 16 bytes every SQLite 3 database starts with. */
 export const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -34,18 +35,19 @@ export interface SqliteIntegrityOptions {
 const requireFromHere = createRequire(import.meta.url);
 
 // CommonJS source of the worker: integrity_check can take minutes on a large file and must not block the event loop.
-const WORKER_SOURCE = `
+const WORKER_SOURCE = String.raw`'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.module);
+${SQLITE_DRIVER_SOURCE}
 let db;
 try {
-  db = new Database(workerData.file, { readonly: true, fileMustExist: true });
-  const rows = db.prepare('PRAGMA integrity_check(' + workerData.max + ')').pluck().all();
+  db = driver.open(workerData.file, { readonly: true });
+  const rows = driver.column(db, 'PRAGMA integrity_check(' + workerData.max + ')');
   parentPort.postMessage({ rows });
 } catch (error) {
-  parentPort.postMessage({ error: String(error && error.message || error), code: error && error.code });
+  const { message, code } = driver.describe(error);
+  parentPort.postMessage({ error: message, code });
 } finally {
-  try { if (db) db.close(); } catch {}
+  try { if (db) driver.close(db); } catch {}
 }
 `;
 
@@ -146,7 +148,7 @@ function runIntegrityWorker(
     if (options.signal.aborted) return resolve({ failure: 'integrity_check not run: the run was aborted' });
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file, module: requireFromHere.resolve('better-sqlite3'), max: 100 },
+      workerData: { file, betterSqlite3: requireFromHere.resolve('better-sqlite3'), max: 100 },
     });
     let settled = false;
     const finish = (value: { rows: string[] } | { failure: string }): void => {
