@@ -1,5 +1,5 @@
 // A unit log with a size cap: the head and the tail are kept, the middle becomes one line saying how much was dropped.
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 
 /** Default `log_max`: 64 MiB per program run. */
 export const DEFAULT_LOG_MAX = 64 * 1024 * 1024;
@@ -19,8 +19,8 @@ export interface LogSummary {
  * Appends a program's output to `file`, keeping at most `logMax` bytes of it on disk at the end
  * (twice that at most while it runs). The first half goes to the log as it comes; past the cap,
  * output rolls through two tail segments beside the log, each half the cap, so the newest half
- * is always on disk without holding it in memory. `finish()` cuts the log back to its head, writes
- * the marker line and the kept tail, and removes the segments.
+ * is always on disk without holding it in memory. `finish()` replaces the log atomically with its
+ * head, the marker line and the kept tail, and removes the segments.
  */
 export class CappedLog {
   private main: FileHandle | undefined;
@@ -69,10 +69,16 @@ export class CappedLog {
     }
   }
 
-  /** Closes the log; when output went past the cap, rewrites it as head, marker line, tail. */
+  /**
+   * Closes the log; when output went past the cap, rewrites it as head, marker line, tail into a temp
+   * file beside it, synced, then renamed over it: a crash or a full disk during the rewrite leaves
+   * the whole log as it was, never a log cut back to its head.
+   */
   async finish(): Promise<LogSummary> {
     const main = this.main!;
-    let keep: { path: string; handle: FileHandle } | undefined;
+    const rewritePath = `${this.file}.rewrite`;
+    let rewrite: FileHandle | undefined;
+    let renamed = false;
     try {
       if (this.total <= this.logMax) return { bytes: this.total, droppedBytes: 0, truncated: false };
       const headEnd = this.startSize + this.headMax;
@@ -81,29 +87,28 @@ export class CappedLog {
         [{ handle: main, offset: headEnd, length: Math.max(0, mainEnd - headEnd) }, ...this.segments.map((s) => ({ handle: s.handle, offset: 0, length: s.size }))],
         this.tailMax,
       );
-      // The part of the tail still inside the log must be set aside before the log is cut back.
-      const fromMain = ranges.filter((r) => r.handle === main);
-      if (fromMain.length > 0) {
-        keep = { path: `${this.file}.tail-keep`, handle: await open(`${this.file}.tail-keep`, 'w+', 0o600) };
-        let at = 0;
-        for (const range of fromMain) at += await copyRange(range, keep.handle, at);
-      }
       const kept = ranges.reduce((n, r) => n + r.length, 0);
-      await main.truncate(headEnd);
       const last = Buffer.alloc(1);
       await main.read(last, 0, 1, headEnd - 1);
       const dropped = this.total - this.headMax - kept;
       const marker =
         `${last[0] === 0x0a ? '' : '\n'}[rearguard ${new Date().toISOString()}] log_max: ${dropped} bytes of output dropped here; ` +
         `the first ${this.headMax} and the last ${kept} bytes of ${this.total} are kept\n`;
-      await main.write(marker);
-      if (keep) await copyRange({ handle: keep.handle, offset: 0, length: fromMain.reduce((n, r) => n + r.length, 0) }, main);
-      for (const range of ranges.filter((r) => r.handle !== main)) await copyRange(range, main);
+      rewrite = await open(rewritePath, 'w', 0o600);
+      await copyRange({ handle: main, offset: 0, length: headEnd }, rewrite);
+      await rewrite.write(marker);
+      for (const range of ranges) await copyRange(range, rewrite);
+      await rewrite.sync();
+      await rewrite.close();
+      rewrite = undefined;
+      await rename(rewritePath, this.file);
+      renamed = true;
       return { bytes: this.total, droppedBytes: dropped, truncated: true };
     } finally {
       await main.close();
-      const extra = keep ? [...this.segments, keep] : this.segments;
-      for (const segment of extra) {
+      if (rewrite) await rewrite.close().catch(() => undefined);
+      if (!renamed) await rm(rewritePath, { force: true });
+      for (const segment of this.segments) {
         await segment.handle.close().catch(() => undefined);
         await rm(segment.path, { force: true });
       }
