@@ -5,7 +5,8 @@ import { defineKey } from '../src/contract/config-fragment.js';
 import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256FileFast } from '../src/util/hash-pool.js';
+import { describeFileChange } from '../src/util/file-change.js';
+import { sharedHashPool } from '../src/util/hash-pool.js';
 import type { ArtifactCheck, ArtifactFacts } from '../src/contract/check.js';
 import { obtainArchivePass } from './restore/archive-pass.js';
 import { planArchivePass, type ArchivePassSpec } from './restore/pass-spec.js';
@@ -96,7 +97,16 @@ export const checksumCheck: ArtifactCheck<ChecksumCheckOptions, ChecksumOptions 
       facts.archivePass = pass;
       if (pass.sha256 !== undefined) facts.sha256 = pass.sha256;
     }
-    const actual = target.facts.sha256 ?? facts.sha256 ?? (await sha256FileFast(file, ctx.signal));
+    let readBytes: number | undefined;
+    let actual = target.facts.sha256 ?? facts.sha256;
+    if (actual === undefined) {
+      const digest = await sharedHashPool().hashFile(file, { signal: ctx.signal });
+      actual = digest.sha256;
+      readBytes = digest.bytes;
+    }
+    // The hash and the size reported beside it must be of one state of the file.
+    const changed = await describeFileChange(file, target.facts, readBytes);
+    if (changed) return { status: 'failed', message: changed };
     facts.sha256 = actual;
     if (actual !== expected.hash) {
       return {
