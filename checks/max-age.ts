@@ -2,10 +2,8 @@
 import { defineKey } from '../src/contract/config-fragment.js';
 import { durationSchema } from '../src/contract/schema-parts.js';
 import { formatDuration, parseDuration } from '../src/util/duration.js';
+import { describeFutureMtime } from '../src/util/future-mtime.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
-
-// Small clock differences between a NAS and this host are normal; more than this is not.
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /** Catches timers that silently stopped making backups. */
 export const maxAgeCheck: ArtifactCheck<{ maxAgeMs: number }, { maxAgeMs: number }> = {
@@ -23,14 +21,11 @@ export const maxAgeCheck: ArtifactCheck<{ maxAgeMs: number }, { maxAgeMs: number
   async run(ctx, target) {
     const { mtimeMs, file } = target.facts;
     if (mtimeMs === undefined) return { status: 'failed', message: 'cannot tell when the artifact was written' };
-    const age = ctx.now() - mtimeMs;
+    const now = ctx.now();
+    const age = now - mtimeMs;
     const written = new Date(mtimeMs).toISOString();
-    if (age < -FUTURE_TOLERANCE_MS) {
-      return {
-        status: 'failed',
-        message: `${file} was written at ${written}, ${formatDuration(-age)} in the future: its age cannot be judged; fix the clock of the host that wrote it`,
-      };
-    }
+    const future = describeFutureMtime(file ?? target.pattern, mtimeMs, now);
+    if (future) return { status: 'failed', message: future };
     const limit = formatDuration(ctx.options.maxAgeMs);
     if (age > ctx.options.maxAgeMs) {
       return {
