@@ -13,6 +13,17 @@ const stepsById = new Map([...artifactChecks, ...artifactActions].map((step) => 
 /** Context shared by every check of a run, minus the check's own options. */
 export type SharedCheckContext = Omit<CheckContext<unknown>, 'options'>;
 
+/**
+ * Whether every planned step of the artifact only reads (declared `effect: 'read-only'`): such artifacts of a
+ * unit may be verified at the same time; one that uses scratch space, runs commands or has side effects runs alone.
+ */
+export function verifiesReadOnly(artifact: PlannedArtifact): boolean {
+  return artifact.checks.every((planned) => {
+    const step = stepsById.get(planned.id);
+    return step !== undefined && step.effect === 'read-only';
+  });
+}
+
 /** Verifies one artifact; `onCheck` is told each result as it lands. */
 export async function verifyArtifact(
   artifact: PlannedArtifact,
