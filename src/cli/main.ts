@@ -2,8 +2,6 @@
 import { existsSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { ConfigError, LockHeldError, UsageError } from '../errors.js';
-import { chooseConfigFile } from '../config/resolve.js';
-import { LeftoverProcessesError } from '../state/live-processes.js';
 import type { Output } from '../report/render-plain.js';
 import { buildProgram } from './program.js';
 
@@ -59,6 +57,9 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   let code = 0;
+  // Loaded only when a command runs (every command that reads a config loads it anyway): --version and
+  // --help then start without the config loader's YAML and schema libraries.
+  let resolveModule: typeof import('../config/resolve.js') | undefined;
   try {
     const program = buildProgram(
       {
@@ -69,12 +70,18 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
         argv: argv.slice(2),
         cwd: process.cwd(),
         signal: controller.signal,
-        configFile: (flag) => chooseConfigFile(flag, process.env, process.cwd(), existsSync),
+        configFile: (flag) => {
+          if (!resolveModule) throw new Error('the config loader is not loaded yet');
+          return resolveModule.chooseConfigFile(flag, process.env, process.cwd(), existsSync);
+        },
       },
       (c) => {
         code = c;
       },
     );
+    program.hook('preAction', async () => {
+      resolveModule ??= await import('../config/resolve.js');
+    });
     await program.parseAsync(argv);
     if (crash && code !== 2) {
       output.out(`verdict: critical (exit 2): internal error: ${crash.message}`);
@@ -82,7 +89,7 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
     }
     return code;
   } catch (error) {
-    return reportError(error, output);
+    return await reportError(error, output);
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     process.off('uncaughtException', onCrash);
@@ -90,7 +97,7 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
   }
 }
 
-function reportError(error: unknown, output: Output): number {
+async function reportError(error: unknown, output: Output): Promise<number> {
   if (error instanceof CommanderError) {
     // Help and version are successes; every usage error blocks the gate.
     return error.exitCode === 0 ? 0 : 2;
@@ -105,6 +112,8 @@ function reportError(error: unknown, output: Output): number {
     output.out('verdict: critical (exit 2): another run holds the lock; nothing was run and no report or metric was written');
     return 2;
   }
+  // Loaded here, not at start-up: it brings the process and cgroup helpers, and whoever threw it has loaded it already.
+  const { LeftoverProcessesError } = await import('../state/live-processes.js');
   if (error instanceof LeftoverProcessesError) {
     output.err(error.message);
     output.out(`verdict: critical (exit 2): processes of the killed run ${error.runId} still run; nothing was started`);
