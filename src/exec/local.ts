@@ -1,6 +1,7 @@
 // Runs a local process contained (cgroup or process group, parent-death signal), output through a capped pipe, with timeout, kill grace and abort.
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { execa, type Options } from 'execa';
 import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
 import { onAbort } from '../util/abort-hub.js';
@@ -62,8 +63,9 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         env: spec.env ?? {},
         extendEnv: false,
         detached: true,
-        stdout: out,
+        stdout: spec.stdoutStream ? 'pipe' : out,
         stderr: out,
+        buffer: false,
         reject: false,
         ...(spec.inputStream ? { stdin: spec.inputStream } : spec.input === undefined ? { stdin: 'ignore' } : { input: spec.input }),
       };
@@ -76,6 +78,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         recorded = true;
       }
       const child = box.spawn(() => execa(command!, commandArgs, execaOptions));
+      // The data flows as the reader takes it; a reader that stops closes stdout, and the program gets EPIPE.
+      const streamed = spec.stdoutStream && child.stdout ? pipeline(child.stdout, spec.stdoutStream).catch(() => undefined) : undefined;
       if (child.pid !== undefined && options.runDir) {
         const pidStart = processStartTime(child.pid);
         recordLive(options.runDir, {
@@ -105,6 +109,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         leftovers = true;
         await box.terminate(Math.min(spec.killGraceMs, 5_000));
       }
+      // Everything that could write to the stream is gone: what it holds is the program's whole stdout.
+      await streamed;
       const summary = await sink.finish(DRAIN_MS);
       const startError =
         result.exitCode === undefined && result.signal === undefined

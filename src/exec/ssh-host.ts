@@ -104,6 +104,7 @@ export class SshHost {
           ...(spec.inputStream && { inputStream: spec.inputStream }),
           ...(spec.input !== undefined && !spec.inputStream && { closeAfterPrefix: true }),
           outputFd: sink.fd,
+          ...(spec.stdoutStream && { stdoutStream: spec.stdoutStream }),
           onSpawned: () => sink.closeWriteEnd(),
           timeoutMs: Math.max(1, spec.timeoutMs - (Date.now() - startedAt)),
           killGraceMs: spec.killGraceMs,
@@ -117,8 +118,8 @@ export class SshHost {
         const neverStarted = result.exitCode === 255 && !markers.started && !result.timedOut && !result.aborted;
         if (neverStarted) {
           const failure = classifySshFailure(stripMarkers(output.tail(offset, 8192), nonce), host);
-          // The data of an input stream was consumed: only the caller can send it again.
-          if (failure.retryable && attempt <= host.retries && !spec.inputStream) {
+          // The data of an input stream was consumed, and an output stream ended: only the caller can start again.
+          if (failure.retryable && attempt <= host.retries && !spec.inputStream && !spec.stdoutStream) {
             this.master.reset();
             if (await sleepUnlessAborted(retryDelay(attempt, this.options.retryBaseMs), spec.signal)) continue;
           }

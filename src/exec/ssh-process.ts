@@ -1,5 +1,6 @@
 // Runs one ssh client process: output to a file descriptor, stdin under our control, timeout and abort that reach the remote side.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { onAbort } from '../util/abort-hub.js';
 import { groupAlive, terminateGroup } from './process-group.js';
@@ -17,6 +18,8 @@ export interface SshProcessSpec {
   closeAfterPrefix?: boolean;
   /** stdout and stderr of ssh go here (a descriptor the run reads without waiting for its end: see createLocalRunner). */
   outputFd: number;
+  /** stdout goes here instead (the remote command's data); stderr still goes to outputFd. */
+  stdoutStream?: Writable;
   /** Called right after the spawn, e.g. to close the parent's copy of the output descriptor. */
   onSpawned?: () => void;
   timeoutMs: number;
@@ -53,12 +56,15 @@ export async function runSshProcess(spec: SshProcessSpec): Promise<SshProcessRes
     env: spec.env,
     extendEnv: false,
     stdin: 'pipe',
-    stdout: sink,
+    stdout: spec.stdoutStream ? 'pipe' : sink,
     stderr: sink,
+    buffer: false,
     reject: false,
     detached: true,
   });
   spec.onSpawned?.();
+  // The data flows as the reader takes it; a reader that stops closes stdout, and ssh ends the session.
+  const streamed = spec.stdoutStream && child.stdout ? pipeline(child.stdout, spec.stdoutStream).catch(() => undefined) : undefined;
   const stdin = child.stdin;
   stdin.on('error', () => undefined);
   const done = child.then((r) => r);
@@ -100,6 +106,7 @@ export async function runSshProcess(spec: SshProcessSpec): Promise<SshProcessRes
   clearTimeout(timer);
   unsubscribe();
   if (stopping) await stopping;
+  await streamed;
   if (!stdin.destroyed) stdin.destroy();
   // ssh may end before the data did (remote error): release the source too.
   if (spec.inputStream && !spec.inputStream.readableEnded) spec.inputStream.destroy();

@@ -1,5 +1,5 @@
 // Process contracts: what callers ask of src/exec and what they get back. Failure is data, never a throw.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** A process to run. Output goes to `logFile` (appended) or is captured (bounded). */
 export interface ProcessSpec {
@@ -22,6 +22,12 @@ export interface ProcessSpec {
   input?: string;
   /** A stream piped to stdin (e.g. an upload read while it is hashed); stdin closes at its end. */
   inputStream?: Readable;
+  /**
+   * stdout goes here, byte for byte (e.g. a tar read while it arrives), and is ended with it; only stderr
+   * is then captured or logged. When the stream stops taking data (destroyed), stdout is closed, so the
+   * program sees a broken pipe and ends.
+   */
+  stdoutStream?: Writable;
 }
 
 /** What happened to a process. */
