@@ -2,10 +2,11 @@
 import { z } from 'zod';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource, Location, SourceContext, SourceOutcome } from '../src/contract/source.js';
-import { describeFailure, succeeded, type ProcessResult } from '../src/exec/types.js';
+import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from '../src/exec/types.js';
 import { formatDuration } from '../src/util/duration.js';
 import { quoteShellArg } from '../src/util/shell-quote.js';
 import { lastLines, OUTPUT_TAIL_LINES } from '../src/util/tail.js';
+import { judgeTarStream, restoreTarStream } from './tar-stream-restore.js';
 
 /** A `borg:` artifact, resolved: the passphrase only through a file or a command borg runs itself. */
 export interface BorgOptions {
@@ -33,8 +34,12 @@ const schema = z
     message: 'a borg artifact needs exactly one of passphrase_file or passcommand (a passphrase is never written in the config)',
   });
 
-/** Runs borg here or on the configured host; it never prompts, and reads the passphrase only through BORG_PASSCOMMAND. */
-function runBorg(ctx: SourceContext<BorgOptions>, args: string[], cwd?: string): Promise<ProcessResult> {
+/**
+ * The process of one borg command; it never prompts, and reads the passphrase only through BORG_PASSCOMMAND.
+ * borg 1.x prints times without a zone, in the local time of wherever it runs (a host may differ from this
+ * machine): it runs under TZ=UTC0, set in its argv so it holds on a host too, and its times are read as UTC.
+ */
+function borgSpec(ctx: SourceContext<BorgOptions>, args: string[], cwd?: string): ProcessSpec {
   const { options } = ctx;
   const env: Record<string, string> = { ...ctx.env };
   for (const name of ['BORG_PASSPHRASE', 'BORG_PASSPHRASE_FD', 'BORG_PASSCOMMAND', 'BORG_REPO']) delete env[name];
@@ -42,8 +47,8 @@ function runBorg(ctx: SourceContext<BorgOptions>, args: string[], cwd?: string):
   // A moved or unencrypted repository makes borg ask a question; the answer is no, and the message says why.
   env.BORG_RELOCATED_REPO_ACCESS_IS_OK = 'no';
   env.BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK = 'no';
-  const spec = {
-    argv: ['borg', ...args],
+  return {
+    argv: ['env', 'TZ=UTC0', 'borg', ...args],
     env,
     ...(cwd !== undefined && { cwd }),
     timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -51,7 +56,12 @@ function runBorg(ctx: SourceContext<BorgOptions>, args: string[], cwd?: string):
     signal: ctx.signal,
     label: 'borg',
   };
-  return options.host !== undefined ? ctx.exec.runRemote(options.host, spec) : ctx.exec.run(spec);
+}
+
+/** Runs borg here or on the configured host. */
+function runBorg(ctx: SourceContext<BorgOptions>, args: string[], cwd?: string): Promise<ProcessResult> {
+  const spec = borgSpec(ctx, args, cwd);
+  return ctx.options.host !== undefined ? ctx.exec.runRemote(ctx.options.host, spec) : ctx.exec.run(spec);
 }
 
 /** Says what went wrong in words a person can act on, from borg's own words. */
@@ -89,9 +99,9 @@ const infoSchema = z.object({
 /** An archive as `borg list --json` lists it (only the fields used). */
 export type BorgArchive = z.infer<typeof listSchema>['archives'][number];
 
-/** Borg 1.x prints naive local times; they are read as local time, as borg wrote them. */
+/** A time borg printed: with its zone when it gives one, else in UTC (borg runs under TZ=UTC0, see borgSpec). */
 export function parseBorgTime(text: string): number {
-  return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : text.replace(/(\.\d{3})\d*$/, '$1'));
+  return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(/(\.\d{3})\d*$/, '$1')}Z`);
 }
 
 /** The newest archive of the list whose name starts with `prefix`. */
@@ -163,16 +173,19 @@ export const borgSource: ArtifactSource<BorgOptions> = {
     };
   },
   async restore(ctx, backup, dir, include): Promise<SourceOutcome> {
+    const timeoutMs = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (ctx.options.host !== undefined) {
-      return {
-        ok: false,
-        message: `a repository reached through ${ctx.options.host} cannot be restored here; give repo as ssh://${ctx.options.host}/path so borg reaches it from this machine, to restore-test it`,
-      };
+      // borg runs on the host and prints the archive as a tar; only the tar crosses SSH.
+      const spec = borgSpec(ctx, ['export-tar', '--bypass-lock', `${ctx.options.repo}::${backup.id}`, '-', ...include]);
+      const streamed = await restoreTarStream(ctx.exec, ctx.options.host, spec, dir);
+      const failed = judgeTarStream(`borg archive ${backup.id}`, streamed, (result) => explainBorgFailure(ctx.options, result, timeoutMs));
+      if (failed) return { ok: false, ...failed, details: failed.details ?? tail(streamed.result) };
+      return { ok: true, message: `borg export-tar streamed archive ${backup.id} from ${ctx.options.host} as a tar of ${streamed.read.entries} entries, read to its end` };
     }
     // borg extracts into its working directory: the scratch folder.
     const result = await runBorg(ctx, ['extract', '--bypass-lock', `${ctx.options.repo}::${backup.id}`, ...include], dir);
     if (succeeded(result)) return { ok: true, message: `borg extracted archive ${backup.id}` };
-    return { ok: false, message: explainBorgFailure(ctx.options, result, ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS), details: tail(result) };
+    return { ok: false, message: explainBorgFailure(ctx.options, result, timeoutMs), details: tail(result) };
   },
   async verify(ctx, _backup, depth): Promise<SourceOutcome> {
     // Segments of the whole repository, and the newest archive's metadata; with a data read, its every chunk.

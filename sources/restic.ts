@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource, Location, SourceContext, SourceOutcome } from '../src/contract/source.js';
-import { describeFailure, succeeded, type ProcessResult } from '../src/exec/types.js';
+import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from '../src/exec/types.js';
 import { formatDuration } from '../src/util/duration.js';
 import { lastLines, OUTPUT_TAIL_LINES } from '../src/util/tail.js';
+import { includesEntry, judgeTarStream, restoreTarStream } from './tar-stream-restore.js';
 
 /** A `restic:` artifact, resolved: the password only through a file or a command restic runs itself. */
 export interface ResticOptions {
@@ -41,8 +42,8 @@ function resticArgv(options: ResticOptions, command: string, args: string[], loc
   return ['restic', '--repo', options.repo, '--no-cache', ...(lock ? [] : ['--no-lock']), command, ...args];
 }
 
-/** Runs restic here or on the configured host, the password given only through restic's own variables. */
-function runRestic(ctx: SourceContext<ResticOptions>, argv: string[]): Promise<ProcessResult> {
+/** The process of one restic command, the password given only through restic's own variables. */
+function resticSpec(ctx: SourceContext<ResticOptions>, argv: string[]): ProcessSpec {
   const { options } = ctx;
   const env: Record<string, string> = { ...ctx.env };
   delete env.RESTIC_PASSWORD;
@@ -51,8 +52,13 @@ function runRestic(ctx: SourceContext<ResticOptions>, argv: string[]): Promise<P
   delete env.RESTIC_REPOSITORY;
   if (options.passwordFile !== undefined) env.RESTIC_PASSWORD_FILE = options.passwordFile;
   if (options.passwordCommand !== undefined) env.RESTIC_PASSWORD_COMMAND = options.passwordCommand;
-  const spec = { argv, env, timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS, killGraceMs: KILL_GRACE_MS, signal: ctx.signal, label: 'restic' };
-  return options.host !== undefined ? ctx.exec.runRemote(options.host, spec) : ctx.exec.run(spec);
+  return { argv, env, timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS, killGraceMs: KILL_GRACE_MS, signal: ctx.signal, label: 'restic' };
+}
+
+/** Runs restic here or on the configured host. */
+function runRestic(ctx: SourceContext<ResticOptions>, argv: string[]): Promise<ProcessResult> {
+  const spec = resticSpec(ctx, argv);
+  return ctx.options.host !== undefined ? ctx.exec.runRemote(ctx.options.host, spec) : ctx.exec.run(spec);
 }
 
 /** Says what went wrong in words a person can act on, from restic's own words. */
@@ -184,15 +190,20 @@ export const resticSource: ArtifactSource<ResticOptions> = {
     };
   },
   async restore(ctx, backup, dir, include): Promise<SourceOutcome> {
+    const timeoutMs = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (ctx.options.host !== undefined) {
-      return {
-        ok: false,
-        message: `a repository reached through ${ctx.options.host} cannot be restored here; give repo as a location this machine reaches (e.g. sftp:${ctx.options.host}:/path) to restore-test it`,
-      };
+      // restic runs on the host and prints the snapshot as a tar; only the tar crosses SSH.
+      const short = backup.id.slice(0, 8);
+      const streamed = await restoreTarStream(ctx.exec, ctx.options.host, resticSpec(ctx, resticArgv(ctx.options, 'dump', ['--archive', 'tar', backup.id, '/'])), dir, (entry) =>
+        includesEntry(include, entry),
+      );
+      const failed = judgeTarStream(`restic snapshot ${short}`, streamed, (result) => explainResticFailure(ctx.options, result, timeoutMs));
+      if (failed) return { ok: false, ...failed, details: failed.details ?? tail(streamed.result) };
+      return { ok: true, message: `restic dump streamed snapshot ${short} from ${ctx.options.host} as a tar of ${streamed.read.entries} entries, read to its end` };
     }
     const result = await runRestic(ctx, resticArgv(ctx.options, 'restore', [backup.id, '--target', dir, ...include.flatMap((p) => ['--include', p])]));
     if (succeeded(result)) return { ok: true, message: `restic restored snapshot ${backup.id.slice(0, 8)}` };
-    return { ok: false, message: explainResticFailure(ctx.options, result, ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS), details: tail(result) };
+    return { ok: false, message: explainResticFailure(ctx.options, result, timeoutMs), details: tail(result) };
   },
   async verify(ctx, _backup, depth): Promise<SourceOutcome> {
     const subset = depth.readData === undefined ? [] : ['percent' in depth.readData ? `--read-data-subset=${depth.readData.percent}%` : `--read-data-subset=${Math.max(1, Math.ceil(depth.readData.bytes / 1024))}K`];

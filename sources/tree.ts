@@ -5,6 +5,7 @@ import type { ArtifactSource, Location, SourceContext, SourceOutcome } from '../
 import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from '../src/exec/types.js';
 import { formatDuration } from '../src/util/duration.js';
 import { lastLines, OUTPUT_TAIL_LINES } from '../src/util/tail.js';
+import { judgeTarStream, restoreTarStream } from './tar-stream-restore.js';
 
 /** A `tree:` artifact, resolved. */
 export interface TreeOptions {
@@ -128,11 +129,20 @@ export const treeSource: ArtifactSource<TreeOptions> = {
     };
   },
   async restore(ctx, _backup, dir, include): Promise<SourceOutcome> {
-    if (ctx.options.host !== undefined) return { ok: false, message: `a mirror on ${ctx.options.host} cannot be restored here; run restore-test where the mirror is` };
+    const timeoutMs = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (ctx.options.host !== undefined) {
+      // tar on the host packs the mirror (or the include paths); only the tar crosses SSH.
+      const argv = ['tar', '-C', ctx.options.path, '-cf', '-', '--', ...(include.length > 0 ? include : ['.'])];
+      const spec: ProcessSpec = { argv, env: ctx.env, timeoutMs, killGraceMs: KILL_GRACE_MS, signal: ctx.signal, label: 'tar' };
+      const streamed = await restoreTarStream(ctx.exec, ctx.options.host, spec, dir);
+      const failed = judgeTarStream(`the mirror ${where(ctx.options)}`, streamed, (result) => `packing the mirror ${where(ctx.options)}: ${failure('tar', result, timeoutMs)}`);
+      if (failed) return { ok: false, ...failed, details: failed.details ?? lastLines(streamed.result.output, OUTPUT_TAIL_LINES) };
+      return { ok: true, message: `tar streamed the mirror from ${ctx.options.host}: ${streamed.read.entries} entries, read to its end` };
+    }
     const sources = include.length > 0 ? include.map((p) => `${ctx.options.path}/./${p}`) : [`${ctx.options.path}/`];
     const result = await run(ctx, { argv: ['rsync', '-a', ...(include.length > 0 ? ['--relative'] : []), ...sources, `${dir}/`], label: 'rsync' });
     if (succeeded(result)) return { ok: true, message: `copied the mirror ${ctx.options.path}` };
-    return { ok: false, message: failure('rsync', result, ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS), details: lastLines(result.output, OUTPUT_TAIL_LINES) };
+    return { ok: false, message: failure('rsync', result, timeoutMs), details: lastLines(result.output, OUTPUT_TAIL_LINES) };
   },
   async verify(ctx, _backup, depth): Promise<SourceOutcome> {
     const { options } = ctx;
