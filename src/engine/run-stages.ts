@@ -30,7 +30,8 @@ export interface StagesContext {
 export async function runStages(ctx: StagesContext, results: { preflight: CheckResult[]; stages: StageResult[] }): Promise<void> {
   const { plan, observer, signal } = ctx;
   results.preflight = await runPreflight(plan, ctx.shared, ctx.config.stateDir, (result) => observer.preflightFinished(result));
-  const blocked = results.preflight.some((check) => check.status === 'failed') ? 'pre-flight failed' : signal.aborted ? abortReason(signal) : undefined;
+  // A signal during pre-flight also fails the pre-flight it stops: the signal is the reason nothing starts.
+  const blocked = signal.aborted ? abortReason(signal) : results.preflight.some((check) => check.status === 'failed') ? 'pre-flight failed' : undefined;
   for (const stage of plan.stages) {
     if (blocked) {
       results.stages.push({ name: stage.name, level: stage.level, units: stage.units.map((unit) => skippedUnit(unit, `not started: ${blocked}`)) });
