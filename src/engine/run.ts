@@ -1,13 +1,17 @@
 // executeRun: carries out a Plan: the lock around pre-flight and stages, then one report, delivered on every path.
 import { describeLeftovers, LeftoverProcessesError } from '../state/live-processes.js';
 import os from 'node:os';
+import path from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
 import { createExec, type RunExec } from '../exec/index.js';
 import type { Plan } from '../plan/types.js';
+import { STDOUT_PATH } from '../report/json.js';
 import type { RunReport } from '../report/types.js';
 import { LockHeldError } from '../errors.js';
+import { removeInterruptedWrites } from '../state/atomic.js';
+import { historyDir } from '../state/history.js';
 import type { Lock } from '../state/lock.js';
-import { createRunDir, makeRunId } from '../state/run-dir.js';
+import { createRunDir, isRunId, makeRunId } from '../state/run-dir.js';
 import { formatDuration } from '../util/duration.js';
 import { Redactor } from '../util/secrets.js';
 import { buildRunReport, type RunResults } from './build-report.js';
@@ -72,6 +76,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   };
   const work = async (lock?: Lock): Promise<RunReport> => {
     if (lock) noteRecoveredLock(lock, results, observer);
+    if (lock?.recovered) await removeKilledRunWrites(config, lock.recovered.run_id, results, observer);
     await runPlannedWork(config, plan, deps, results, redactor, observer);
     return finish();
   };
@@ -150,4 +155,25 @@ function noteRecoveredLock(lock: Lock, results: RunResults, observer: ReturnType
     results.notes.push(note);
     observer.warning(note);
   }
+}
+
+/** Removes the temp files of the atomic writes a killed run never renamed into place (history, its record, the reports), and says so. */
+async function removeKilledRunWrites(
+  config: ResolvedConfig,
+  killedRunId: string | undefined,
+  results: RunResults,
+  observer: ReturnType<typeof combineObservers>,
+): Promise<void> {
+  const removed = await removeInterruptedWrites(historyDir(config.stateDir), (name) => name.endsWith('.json'));
+  if (killedRunId && isRunId(killedRunId)) {
+    removed.push(...(await removeInterruptedWrites(path.join(config.stateDir, 'runs', killedRunId), (name) => name === 'report.json')));
+  }
+  const reports = [config.options.jsonPath ?? config.report.json, config.options.junitPath ?? config.report.junit, config.metrics.textfile];
+  for (const file of reports) {
+    if (file && file !== STDOUT_PATH) removed.push(...(await removeInterruptedWrites(path.dirname(file), (name) => name === path.basename(file))));
+  }
+  if (removed.length === 0) return;
+  const note = `removed ${removed.length} temp file(s) the killed run left mid-write, never renamed into place: ${removed.join(', ')}`;
+  results.notes.push(note);
+  observer.warning(note);
 }

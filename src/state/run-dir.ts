@@ -16,7 +16,7 @@ export async function createRunDir(stateDir: string, runId: string, keep: { coun
   const runsDir = path.join(stateDir, 'runs');
   const dir = path.join(runsDir, runId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const runs = (await readdir(runsDir)).filter((name) => /^\d{8}T\d{6}Z-[0-9a-f]{4}$/.test(name)).sort();
+  const runs = (await readdir(runsDir)).filter(isRunId).sort();
   const oldest = Date.now() - keep.maxAgeMs;
   const tooOld = (name: string): boolean => runIdTime(name) < oldest;
   const beyondCount = new Set(runs.slice(0, Math.max(0, runs.length - keep.count)));
@@ -26,6 +26,11 @@ export async function createRunDir(stateDir: string, runId: string, keep: { coun
     await rm(path.join(runsDir, old), { recursive: true, force: true });
   }
   return dir;
+}
+
+/** True for a run id (and so a run folder's name): 20261121T210000Z-3fa2. */
+export function isRunId(name: string): boolean {
+  return /^\d{8}T\d{6}Z-[0-9a-f]{4}$/.test(name);
 }
 
 /** The log file of a unit in a run folder. */
