@@ -89,9 +89,13 @@ async function tryCreate(lockPath: string, holder: LockHolder): Promise<boolean>
   try {
     await handle.writeFile(`${JSON.stringify({ ...holder, pid_start: processStartTime(holder.pid) })}\n`);
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (error) {
+    // An empty or half-written lock names no holder, so no later run could recover it: it goes.
+    await handle.close().catch(() => undefined);
+    await unlink(lockPath).catch(() => undefined);
+    throw new Error(`could not write the lock ${lockPath}: ${(error as Error).message}; free space in state_dir or make it writable`, { cause: error });
   }
+  await handle.close();
   return true;
 }
 
