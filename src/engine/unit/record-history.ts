@@ -1,11 +1,12 @@
 // Records an artifact that passed every check in its size history, once per distinct backup.
 import type { ArtifactFacts } from '../../contract/check.js';
 import type { HistoryReader } from '../../contract/history.js';
-import { appendHistory } from '../../state/history.js';
+import { appendHistory, historyFile } from '../../state/history.js';
 
 /**
  * Appends `facts` unless the newest entry is this very backup. Returns a warning when a corrupt
- * history had to be set aside (renamed, never overwritten) to start again.
+ * history had to be set aside (renamed, never overwritten) to start again, or when the history could
+ * not be written (a full or read-only state_dir): the backup stays verified, the run at least partial.
  */
 export async function recordVerifiedSize(
   stateDir: string,
@@ -18,12 +19,19 @@ export async function recordVerifiedSize(
   if (!facts.file || facts.bytes === undefined) return undefined;
   const last = (await history.read(1).catch(() => []))[0];
   if (last && last.file === facts.file && last.bytes === facts.bytes && last.sha256 === facts.sha256) return undefined;
-  const { setAside } = await appendHistory(stateDir, unit, pattern, {
-    at: new Date().toISOString(),
-    run_id: runId,
-    bytes: facts.bytes,
-    ...(facts.sha256 && { sha256: facts.sha256 }),
-    file: facts.file,
-  });
+  let setAside: string | undefined;
+  try {
+    ({ setAside } = await appendHistory(stateDir, unit, pattern, {
+      at: new Date().toISOString(),
+      run_id: runId,
+      bytes: facts.bytes,
+      ...(facts.sha256 && { sha256: facts.sha256 }),
+      file: facts.file,
+    }));
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why = code && !message.startsWith(code) ? `${code}: ${message}` : message;
+    return `could not record ${facts.file} (${facts.bytes} bytes) in the size history ${historyFile(stateDir, unit, pattern)}: ${why}; the earlier history is kept as it was; free space in state_dir or make it writable`;
+  }
   return setAside ? `size history was corrupt and is kept aside as ${setAside}; the size baseline starts again` : undefined;
 }
