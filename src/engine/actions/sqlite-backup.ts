@@ -2,7 +2,7 @@
 import { compactTimestamp } from '../../util/timestamp.js';
 import { copySqlite } from '../../util/sqlite-copy.js';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, rm, stat, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../../util/duration.js';
@@ -62,6 +62,7 @@ export async function runSqliteBackupAction(ctx: ActionContext): Promise<ActionR
         stopped = copied.stopped;
         return stopResult();
       }
+      if (isDiskFull(copied.code, copied.message)) return fail(await describeDiskFull(source, temp, dir, sourceInfo.size, `${copied.code ?? ''} ${copied.message}`.trim()));
       return fail(`sqlite_backup of ${source} failed: ${copied.code ? `${copied.code}: ` : ''}${copied.message}`);
     }
     await ctx.note(
@@ -87,11 +88,28 @@ export async function runSqliteBackupAction(ctx: ActionContext): Promise<ActionR
   } catch (error) {
     if (stopped) return stopResult();
     const code = (error as NodeJS.ErrnoException).code;
+    if (isDiskFull(code, (error as Error).message)) return fail(await describeDiskFull(source, temp, dir, sourceInfo.size, `${code ?? ''} ${(error as Error).message}`.trim()));
     return fail(`sqlite_backup of ${source} failed: ${code ? `${code}: ` : ''}${(error as Error).message}`);
   } finally {
     await rm(temp, { force: true });
     await rm(`${temp}-journal`, { force: true });
   }
+}
+
+/** SQLite's SQLITE_FULL and the system's ENOSPC (from the copy, the journal change, the fsync or the link) are one fault: a full disk. */
+function isDiskFull(code: string | undefined, message: string): boolean {
+  return code === 'ENOSPC' || code === 'SQLITE_FULL' || /\bENOSPC\b|no space left on device|database or disk is full/i.test(message);
+}
+
+/** Names the fault, the folder and the room there once the partial copy is gone, and what to do. */
+async function describeDiskFull(source: string, temp: string, dir: string, sourceBytes: number, said: string): Promise<string> {
+  await rm(temp, { force: true });
+  await rm(`${temp}-journal`, { force: true });
+  const room = await statfs(dir).then((fs) => `${formatBytes(fs.bavail * fs.bsize)} free`, () => 'free space unknown');
+  return (
+    `sqlite_backup of ${source} failed: no space left on device (ENOSPC) in ${dir} (${room} once the partial copy was removed; ` +
+    `the database is ${formatBytes(sourceBytes)}); nothing was kept under the final name. Free space there or point sqlite_backup.dest at a larger filesystem (${said})`
+  );
 }
 
 async function syncFile(file: string): Promise<void> {
