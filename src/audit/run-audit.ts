@@ -12,6 +12,7 @@ import type { Plan, PlannedUnit } from '../plan/types.js';
 import { assembleReport, writeReportFiles } from '../report/assemble.js';
 import type { ArtifactResult, CheckResult, RunReport, StageResult, UnitResult } from '../report/types.js';
 import { makeRunId } from '../state/run-dir.js';
+import { judgeLastChecks } from './check-findings.js';
 import { judgeConfig } from './config-findings.js';
 import { gatherAuditFacts, type AuditFacts } from './gather.js';
 import { judgeHeadroom, judgeHistoryHealth, judgeLastRuns, judgeStateSize, judgeTempFiles } from './state-findings.js';
@@ -27,6 +28,7 @@ export function judgeGlobal(config: ResolvedConfig, plan: Plan, facts: AuditFact
     ...judgeHistoryHealth(facts),
     ...judgeTempFiles(facts),
     ...judgeTrends(facts),
+    ...judgeLastChecks(config, plan, facts),
     ...judgeConfig(config, plan.excluded),
     ...config.warnings.map(
       (message): CheckResult => ({ id: 'file-trust', target: config.file, status: 'warning', level: 'warning', message, duration_ms: 0 }),

@@ -155,6 +155,42 @@ stages:
     expect(await entriesOf(path.join(repo, 'locks'))).toEqual([]);
   });
 
+  it('audit shows each repository artifact\'s last check: none yet, then ok, then the damage the last run found', async () => {
+    await ws.write(
+      'rearguard.yml',
+      `version: 1
+stages:
+  - name: restic
+    units:
+      - name: notes
+        run: ${backupRun}
+        env: { RESTIC_PASSWORD_FILE: restic-password }
+        timeout: 2m
+        artifacts:
+          - restic: { repo: repo, password_file: restic-password, tags: [notes] }
+            check: true
+`,
+    );
+    const lastCheck = async () => {
+      await runCli(['audit', '--json', 'audit.json'], { cwd: ws.dir });
+      return (await ws.readJson('audit.json')).preflight.filter((f: any) => f.id === 'last-check');
+    };
+    const target = 'notes: restic ' + repo + ' matching tags notes';
+    expect(await lastCheck()).toEqual([
+      expect.objectContaining({ target, status: 'warning', message: `${target}: no check: result in the last 0 run(s); run rearguard verify to check the repository` }),
+    ]);
+    expect((await runCli(['orchestrate'], { cwd: ws.dir })).exitCode).toBe(0);
+    expect(await lastCheck()).toEqual([
+      expect.objectContaining({ target, status: 'ok', message: expect.stringMatching(/: last check ok \S+ ago \(run \S+, orchestrate\): restic check: no errors were found$/) }),
+    ]);
+    const sized = await Promise.all((await resticPacks(repo)).map(async (p) => ({ p, n: (await stat(p)).size })));
+    await unlink(sized.sort((a, b) => b.n - a.n)[0]!.p);
+    expect((await runCli(['verify'], { cwd: ws.dir })).exitCode).not.toBe(0);
+    expect(await lastCheck()).toEqual([
+      expect.objectContaining({ target, status: 'warning', message: expect.stringMatching(/: last check failed \S+ ago \(run \S+, verify\): restic check found the repository damaged/) }),
+    ]);
+  });
+
   describe('the repository check (restic check through the source)', () => {
     const check = async (options: ResticOptions, readData?: { percent: number }) => {
       const exec = createExec({ hosts: {}, stateDir: ws.file('state'), cgroups: false });
