@@ -136,6 +136,8 @@ describe('fault: a stop signal in each phase of a run', () => {
           const cwd = (await readFile(ws.file('cwds'), 'utf8')).trim();
           if (phase.phase === 'restore test') expect(cwd).toMatch(new RegExp(`^${ws.file('scratch')}/rearguard-restore-`));
         }
+        // No secret in the argv of rearguard or of what it started.
+        for (const pid of [run.pid!, ...pids]) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), `argv of pid ${pid}`).not.toContain(SECRET);
         run.kill(signal);
         const result = toCliResult(await run);
         expect(result.exitCode, result.stdout + result.stderr).toBe(2);
