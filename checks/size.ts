@@ -82,6 +82,42 @@ export function evaluateSize(bytes: number, options: SizeOptions, history: Histo
   }
 }
 
+/**
+ * Judges a file count (a mirror folder's) with the same median rule as bytes (pure): the history's entries
+ * that recorded a count, within max_shrink / max_growth. Undefined when there is nothing to judge it against.
+ */
+export function evaluateFileCount(files: number, options: SizeOptions, history: HistoryEntry[]): CheckOutcome | undefined {
+  if (options.maxShrinkPct === undefined && options.maxGrowthPct === undefined) return undefined;
+  const counted = history.flatMap((entry) => (entry.files !== undefined ? [{ ...entry, bytes: entry.files }] : []));
+  const baseline = computeBaseline(counted, options);
+  if (!baseline) return undefined;
+  const against = `median ${baseline.median} file(s) of the last ${baseline.count} verified count(s) (window ${baseline.window})`;
+  const change = percentChange(files, baseline.median);
+  switch (compareWithBaseline(files, baseline)) {
+    case 'shrunk':
+      return {
+        status: 'failed',
+        message: `${files} file(s): the count shrank ${change.slice(1)} against the ${against}; max_shrink is ${options.maxShrinkPct}%, so at least ${baseline.lowest} were expected: check that the copy is complete`,
+      };
+    case 'grown':
+      return {
+        status: 'failed',
+        message: `${files} file(s): the count grew ${change.slice(1)} against the ${against}; max_growth is ${options.maxGrowthPct}%, so at most ${baseline.highest} were expected: check what was added`,
+      };
+    default:
+      return { status: 'ok', message: `${files} file(s), ${change} against the ${against}` };
+  }
+}
+
+/** Bytes, then (where the source counts files) the file count: the first failure, else both messages. */
+function evaluateBoth(bytes: number, files: number | undefined, options: SizeOptions, history: HistoryEntry[]): CheckOutcome {
+  const size = evaluateSize(bytes, options, history);
+  if (size.status === 'failed' || files === undefined) return size;
+  const count = evaluateFileCount(files, options, history);
+  if (!count) return size;
+  return count.status === 'failed' ? count : { status: 'ok', message: `${size.message}; ${count.message}` };
+}
+
 /** Catches zero-byte and suspiciously small dumps, and sudden shrinking or growth against the history. */
 export const sizeCheck: ArtifactCheck<SizeOptions, SizeOptions> = {
   id: 'size',
@@ -118,6 +154,6 @@ export const sizeCheck: ArtifactCheck<SizeOptions, SizeOptions> = {
         };
       }
     }
-    return evaluateSize(bytes, ctx.options, history);
+    return evaluateBoth(bytes, target.facts.files, ctx.options, history);
   },
 };

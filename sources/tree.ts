@@ -125,7 +125,7 @@ export const treeSource: ArtifactSource<TreeOptions> = {
     }
     return {
       found: true,
-      backup: { id: options.path, location: `tree ${where(options)} (${tree.files} files)`, completedAtMs, bytes: tree.bytes },
+      backup: { id: options.path, location: `tree ${where(options)} (${tree.files} files)`, completedAtMs, bytes: tree.bytes, files: tree.files },
     };
   },
   async restore(ctx, _backup, dir, include): Promise<SourceOutcome> {

@@ -38,6 +38,8 @@ export interface ArtifactFacts {
   /** Where the backup is: a file path for file artifacts. */
   file: string;
   bytes: number;
+  /** How many files the backup holds, where its source counts them. */
+  files: number;
   /** When the backup was completed (a file's mtime). */
   mtimeMs: number;
   sha256: string;

@@ -5,6 +5,8 @@ export interface HistoryEntry {
   at: string;
   run_id: string;
   bytes: number;
+  /** The backup's file count, where its source counts them (a mirror folder). */
+  files?: number;
   sha256?: string;
   file: string;
 }

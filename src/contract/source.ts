@@ -13,6 +13,8 @@ export interface LocatedBackup {
   /** When it was completed, in ms since the epoch (a file's mtime). */
   completedAtMs: number;
   bytes: number;
+  /** How many files the backup holds, where the source counts them (a mirror folder): judged against the history like bytes. */
+  files?: number;
   /** A local file holding the backup's bytes, for checks that need `content`. */
   file?: string;
 }

@@ -40,7 +40,14 @@ export async function verifyArtifact(
   };
   const location = shared.signal.aborted ? undefined : await locate(artifact, sourceCtx);
   const facts: Partial<ArtifactFacts> =
-    location?.found === true ? { file: location.backup.file ?? location.backup.location, bytes: location.backup.bytes, mtimeMs: location.backup.completedAtMs } : {};
+    location?.found === true
+      ? {
+          file: location.backup.file ?? location.backup.location,
+          bytes: location.backup.bytes,
+          ...(location.backup.files !== undefined && { files: location.backup.files }),
+          mtimeMs: location.backup.completedAtMs,
+        }
+      : {};
   const located =
     location?.found === true
       ? { located: location.backup, source: bindSource(artifactSources[artifact.source.kind], sourceCtx, location.backup) }

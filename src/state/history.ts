@@ -77,6 +77,7 @@ export function parseHistoryDocument(file: string, text: string): { doc: History
       at: entry.at,
       run_id: typeof entry.run_id === 'string' ? entry.run_id : '',
       bytes,
+      ...(parseByteCount(entry.files) !== undefined && { files: parseByteCount(entry.files)! }),
       ...(typeof entry.sha256 === 'string' && { sha256: entry.sha256 }),
       file: entry.file,
     });

@@ -6,7 +6,7 @@ import { repositoryCheck } from '../../checks/repository.js';
 import { treeSource, type TreeOptions } from '../../sources/tree.js';
 import type { VerifyDepth } from '../../src/contract/source.js';
 import { createExec } from '../../src/exec/index.js';
-import { makeWorkspace, type Workspace } from '../helpers/cli.js';
+import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { entriesOf, writeRandomFiles } from '../helpers/repos.js';
 
@@ -52,7 +52,7 @@ describe.runIf(available)('tree artifacts', () => {
     await utimes(ws.file('mirror/a/file-0.bin'), 1_700_000_000, 1_700_000_000);
     await utimes(ws.file('mirror/a/file-1.bin'), 1_700_000_000, 1_700_000_000);
     const located = await withSource(options(), (ctx) => treeSource.locate(ctx));
-    expect(located).toEqual({ found: true, backup: { id: ws.file('mirror'), location: `tree ${ws.file('mirror')} (3 files)`, completedAtMs: 1_700_000_100_000, bytes: 2006 } });
+    expect(located).toEqual({ found: true, backup: { id: ws.file('mirror'), location: `tree ${ws.file('mirror')} (3 files)`, completedAtMs: 1_700_000_100_000, bytes: 2006, files: 3 } });
     const stamp = await ws.write('mirror.done', '');
     await utimes(stamp, 1_700_000_200.5, 1_700_000_200.5);
     const stamped = await withSource(options({ stamp }), (ctx) => treeSource.locate(ctx));
@@ -109,5 +109,36 @@ describe.runIf(available)('tree artifacts', () => {
     expect(outcome.ok).toBe(true);
     expect(await entriesOf(dir)).toEqual(['b']);
     expect(await entriesOf(`${dir}/b`)).toEqual(['notes.txt']);
+  });
+
+  it('a mirror that lost most of its files fails size on the file count, though its bytes barely shrank', async () => {
+    // One large file and twenty small ones: losing the small ones takes 95% of the files and 2% of the bytes.
+    await writeRandomFiles(ws.file('source/big'), 1, 100_000);
+    await writeRandomFiles(ws.file('source/small'), 20, 100, 'note');
+    await ws.write(
+      'rearguard.yml',
+      `version: 1
+stages:
+  - name: s
+    units:
+      - name: mirror
+        run: [sh, -c, "rsync -a --delete source/ mirror/ && touch mirror.done"]
+        critical: true
+        artifacts:
+          - tree: { path: mirror, stamp: mirror.done }
+            size: { max_shrink: 50% }
+`,
+    );
+    const first = await runCli(['orchestrate'], { cwd: ws.dir });
+    expect(first.exitCode, first.stdout).toBe(0);
+    const { rm } = await import('node:fs/promises');
+    await rm(ws.file('source/small'), { recursive: true });
+    const lost = await runCli(['orchestrate', '--json', 'r.json'], { cwd: ws.dir });
+    expect(lost.exitCode).toBe(2);
+    const size = (await ws.readJson('r.json')).stages[0].units[0].artifacts[0].checks.find((c: any) => c.id === 'size');
+    expect(size).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/^4 file\(s\): the count shrank 83% against the median 24 file\(s\) of the last 1 verified count\(s\) \(window 14\); max_shrink is 50%, so at least 12 were expected/),
+    });
   });
 });

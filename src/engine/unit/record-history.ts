@@ -25,6 +25,7 @@ export async function recordVerifiedSize(
       at: new Date().toISOString(),
       run_id: runId,
       bytes: facts.bytes,
+      ...(facts.files !== undefined && { files: facts.files }),
       ...(facts.sha256 && { sha256: facts.sha256 }),
       file: facts.file,
     }));

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { evaluateSize, sizeCheck } from '../../../checks/size.js';
+import { evaluateFileCount, evaluateSize, sizeCheck } from '../../../checks/size.js';
 import type { CheckContext } from '../../../src/contract/check.js';
 import type { HistoryEntry } from '../../../src/contract/history.js';
 import { appendHistory, historyFile, historyReader } from '../../../src/state/history.js';
@@ -108,5 +108,18 @@ describe('sizeCheck.run with a real history file', () => {
 
   it('describes its rule for plan', () => {
     expect(sizeCheck.describe(bounds)).toBe('at least 976.6 KiB, shrinks at most 50%, grows at most 300%, against the median of the last 14');
+  });
+});
+
+describe('evaluateFileCount (pure): the median rule on file counts', () => {
+  const counted = (...files: number[]): HistoryEntry[] => history(...files.map(() => 5_000_000)).map((entry, i) => ({ ...entry, files: files[i]! }));
+  it('fails a count that shrank past max_shrink, and one that grew past max_growth', () => {
+    expect(evaluateFileCount(40, bounds, counted(100, 100, 90))).toMatchObject({ status: 'failed', message: expect.stringMatching(/^40 file\(s\): the count shrank 60% .*median 100 .*at least 50 were expected/) });
+    expect(evaluateFileCount(401, bounds, counted(100))).toMatchObject({ status: 'failed', message: expect.stringMatching(/the count grew 301% .*at most 400 were expected/) });
+    expect(evaluateFileCount(60, bounds, counted(100))).toMatchObject({ status: 'ok', message: '60 file(s), -40% against the median 100 file(s) of the last 1 verified count(s) (window 14)' });
+  });
+  it('has nothing to say without counts in the history or without bounds', () => {
+    expect(evaluateFileCount(1, bounds, history(5_000_000))).toBeUndefined();
+    expect(evaluateFileCount(1, { window: 14, level: 'error' }, counted(100))).toBeUndefined();
   });
 });
