@@ -6,7 +6,7 @@ import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeFileChange } from '../src/util/file-change.js';
-import { sharedHashPool } from '../src/util/hash-pool.js';
+import { HashFileError, sharedHashPool, type FileDigest } from '../src/util/hash-pool.js';
 import type { ArtifactCheck, ArtifactFacts } from '../src/contract/check.js';
 import { obtainArchivePass } from './restore/archive-pass.js';
 import { planArchivePass, type ArchivePassSpec } from './restore/pass-spec.js';
@@ -18,13 +18,21 @@ type ChecksumCheckOptions = ChecksumOptions & { pass?: ArchivePassSpec };
 
 const BARE_RE = /^([0-9a-fA-F]{64})$/;
 
+/** Why a sidecar or manifest could not be read: missing is one problem, unreadable (EACCES, EIO) another. */
+function describeUnreadable(what: string, error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'ENOENT') return `${what} is missing`;
+  if (code === 'EACCES' || code === 'EPERM') return `${what} cannot be read: ${message}; run rearguard as a user that may read it`;
+  return `${what} cannot be read: ${message}`;
+}
+
 async function expectedFromSidecar(file: string): Promise<{ hash?: string; problem?: string }> {
   const sidecar = `${file}.sha256`;
   let text: string;
   try {
     text = await readFile(sidecar, 'utf8');
-  } catch {
-    return { problem: `sidecar ${sidecar} is missing` };
+  } catch (error) {
+    return { problem: describeUnreadable(`sidecar ${sidecar}`, error) };
   }
   const trimmed = text.trim();
   const bare = BARE_RE.exec(trimmed);
@@ -44,8 +52,8 @@ async function expectedFromManifest(file: string, manifest: string): Promise<{ h
   let text: string;
   try {
     text = await readFile(manifest, 'utf8');
-  } catch {
-    return { problem: `manifest ${manifest} is missing` };
+  } catch (error) {
+    return { problem: describeUnreadable(`manifest ${manifest}`, error) };
   }
   const { entries } = parseSha256Sums(text);
   const relative = path.relative(path.dirname(manifest), file);
@@ -100,7 +108,14 @@ export const checksumCheck: ArtifactCheck<ChecksumCheckOptions, ChecksumOptions 
     let readBytes: number | undefined;
     let actual = target.facts.sha256 ?? facts.sha256;
     if (actual === undefined) {
-      const digest = await sharedHashPool().hashFile(file, { signal: ctx.signal });
+      let digest: FileDigest;
+      try {
+        digest = await sharedHashPool().hashFile(file, { signal: ctx.signal });
+      } catch (error) {
+        // A file that cannot be read (EACCES, EIO, gone) is a failed check with the pool's advice, not a crash.
+        if (error instanceof HashFileError) return { status: 'failed', message: error.message };
+        throw error;
+      }
       actual = digest.sha256;
       readBytes = digest.bytes;
     }

@@ -20,7 +20,9 @@ export class HashFileError extends Error {
     detail: string,
   ) {
     const advice = code !== undefined ? ADVICE[code] : undefined;
-    super(`cannot hash ${file}: ${advice ? `${advice} (${code}: ${detail})` : detail}`);
+    // Node's own messages already start with the code ("EACCES: permission denied, open ..."): said once.
+    const said = code !== undefined && !detail.startsWith(code) ? `${code}: ${detail}` : detail;
+    super(`cannot hash ${file}: ${advice ? `${advice} (${said})` : detail}`);
   }
 }
 

@@ -163,5 +163,8 @@ function drained(target: Writable): Promise<void> {
 function describeReadError(error: unknown, signal?: AbortSignal): string {
   if (signal?.aborted) return 'stopped: the run was aborted';
   const cause = error as NodeJS.ErrnoException;
-  return `the archive could not be read: ${cause.code ? `${cause.code}: ` : ''}${cause.message}`;
+  // Node's own messages already start with the code ("EACCES: permission denied, open ..."): said once.
+  const said = cause.code && !cause.message.startsWith(cause.code) ? `${cause.code}: ${cause.message}` : cause.message;
+  const advice = cause.code === 'EACCES' || cause.code === 'EPERM' ? '; run rearguard as a user that may read it' : '';
+  return `the archive could not be read: ${said}${advice}`;
 }
