@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// `npm run build`, second step: the CLI as an ES module bundle in dist/bundle/ (bin/rearguard loads it).
+//
+// Why: loading the compiled tree (hundreds of files of our own and of the dependencies, each resolved and read on
+// its own) took most of a short command's time. The bundle is one entry file (the CLI, commander) and chunks that
+// load when a command needs them (esbuild's code splitting keeps each dynamic import() a separate chunk), so
+// --version loads one file and `plan` a handful. better-sqlite3 stays outside: it is a native module, found in
+// node_modules as before. The hash and SQLite workers are eval'd strings, so they need no file of their own.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(ROOT, 'dist/bundle');
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: ROOT,
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir,
+  // The entry is two folders below the package root and the chunks three, depths that the paths found from
+  // import.meta.url already try (program.ts: package.json; demo.ts: the bundled demo).
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  external: ['better-sqlite3'],
+  // CommonJS dependencies inside an ES module bundle call require() for Node's built-ins, and read __filename
+  // (write-file-atomic names its temporary files with it).
+  banner: {
+    js: [
+      "import { createRequire as __rearguardCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __rearguardFileURLToPath } from 'node:url';",
+      'const require = __rearguardCreateRequire(import.meta.url);',
+      'const __filename = __rearguardFileURLToPath(import.meta.url);',
+      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+    ].join('\n'),
+  },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
