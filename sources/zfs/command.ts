@@ -16,13 +16,22 @@ export const ZFS_TIMEOUT_MS = 10 * 60_000;
 
 /** Runs `zfs <args>` locally or on the host. */
 export function runZfs(ctx: SourceContext<ZfsOptions>, args: string[], extra: { maxCaptureBytes?: number } = {}): Promise<ProcessResult> {
+  return runTool(ctx, 'zfs', args, extra);
+}
+
+/** Runs `zpool <args>` locally or on the host. */
+export function runZpool(ctx: SourceContext<ZfsOptions>, args: string[]): Promise<ProcessResult> {
+  return runTool(ctx, 'zpool', args, {});
+}
+
+function runTool(ctx: SourceContext<ZfsOptions>, program: 'zfs' | 'zpool', args: string[], extra: { maxCaptureBytes?: number }): Promise<ProcessResult> {
   const spec = {
-    argv: ['zfs', ...args],
+    argv: [program, ...args],
     env: ctx.env,
     timeoutMs: ctx.timeoutMs ?? ZFS_TIMEOUT_MS,
     killGraceMs: 10_000,
     signal: ctx.signal,
-    label: 'zfs',
+    label: program,
     ...extra,
   };
   return ctx.options.host !== undefined ? ctx.exec.runRemote(ctx.options.host, spec) : ctx.exec.run(spec);

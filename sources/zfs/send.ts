@@ -1,8 +1,9 @@
-// Proves each newest snapshot can be sent: OpenZFS's dry-run estimate, or a full send discarded where -n is unknown.
+// Proves each newest snapshot can be sent from a pool that knows of no damage: OpenZFS's dry-run estimate, or a full send discarded where -n is unknown.
 import type { LocatedBackup, SourceContext, SourceOutcome } from '../../src/contract/source.js';
 import { describeFailure, succeeded } from '../../src/exec/types.js';
 import { lastLine, lastLines } from '../../src/util/tail.js';
 import { describeDataset, runZfs, type ZfsOptions } from './command.js';
+import { checkPoolHealth } from './pool-health.js';
 
 /** Reads the total of `zfs send -nvP` ("size\t<bytes>"), or undefined. */
 export function parseSendEstimate(output: string): number | undefined {
@@ -13,6 +14,9 @@ export function parseSendEstimate(output: string): number | undefined {
 /** Sends each snapshot named in the backup's id (one per dataset) and says how much would go over the wire. */
 export async function proveSendable(ctx: SourceContext<ZfsOptions>, backup: LocatedBackup): Promise<SourceOutcome> {
   const snapshots = backup.id.split(' ');
+  // A pool that knows of damage (a read or a scrub found it) fails first: OpenZFS's dry run reads no data.
+  const unhealthy = await checkPoolHealth(ctx, snapshots);
+  if (unhealthy) return unhealthy;
   const lines: string[] = [];
   for (const snapshot of snapshots) {
     const estimate = await runZfs(ctx, ['send', '-nvP', snapshot]);

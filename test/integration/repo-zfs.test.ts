@@ -1,5 +1,6 @@
 // ZFS as an artifact source, on a real file-backed pool served by zfs-fuse: locate, send proof, clone-and-check restore.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { execa } from 'execa';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,43 @@ describe.runIf(available)('ZFS snapshot artifacts', () => {
       expect(await clones()).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a damaged pool: corrupted blocks in its backing file, found by a scrub, fail the check naming the pool and the file', async () => {
+    const damaged = await createZfsPool();
+    try {
+      await damaged.createDataset('d');
+      await damaged.writeFile('d', 'victim.bin', 1024 * 1024);
+      await damaged.snapshot('d', 's');
+      const content = await readFile(path.join(damaged.mountOf('d'), 'victim.bin'));
+      const check = (): ReturnType<NonNullable<typeof zfsSource.verify>> =>
+        zfsSource.verify!({ ...ctx({ dataset: `${damaged.name}/d` }) }, { id: `${damaged.name}/d@s`, location: '', completedAtMs: 0, bytes: 0 }, {});
+      expect((await check()).ok).toBe(true);
+      // Out of the pool's hands while its disk is damaged: no cache serves the old blocks afterwards.
+      await execa('zpool', ['export', damaged.name]);
+      const disk = path.join(damaged.dir, 'disk');
+      const bytes = await readFile(disk);
+      let hits = 0;
+      // Every 128 KiB record of the file (no compression): flip a stretch of each wherever it lies on disk.
+      for (let at = 0; at < content.length; at += 128 * 1024) {
+        const offset = bytes.indexOf(content.subarray(at, at + 4096));
+        if (offset < 0) continue;
+        for (let i = offset; i < offset + 512; i += 1) bytes[i] = bytes[i]! ^ 0xff;
+        hits += 1;
+      }
+      expect(hits).toBeGreaterThan(0);
+      await writeFile(disk, bytes);
+      await execa('zpool', ['import', '-d', damaged.dir, damaged.name]);
+      // A scrub reads every block; both zfs-fuse and OpenZFS accept 'zpool scrub' and report it in 'zpool status'.
+      await execa('zpool', ['scrub', damaged.name]);
+      for (let i = 0; i < 200 && /scrub in progress/.test((await execa('zpool', ['status', damaged.name])).stdout); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      const outcome = await check();
+      expect(outcome.ok).toBe(false);
+      expect(outcome.message).toMatch(new RegExp(`^pool ${damaged.name} is \\S+ and reports: .*errors.* \\(.*victim\\.bin\\); the snapshots on it may not be readable`, 'i'));
+      expect(outcome.details?.join('\n')).toContain('victim.bin');
+    } finally {
+      await damaged.destroy();
     }
   });
 
