@@ -71,12 +71,14 @@ export function recordLive(runDir: string, record: LiveRecord): void {
   renameSync(temp, file);
 }
 
-/** Forgets a program once nothing of it runs any more. */
+/** Forgets a program once nothing of it runs any more (with the temp file of a record a kill left unrenamed). */
 export function forgetLive(runDir: string, id: string): void {
-  try {
-    unlinkSync(path.join(liveDir(runDir), `${id}.json`));
-  } catch {
-    // Already gone.
+  for (const name of [`${id}.json`, `${id}.json.tmp`]) {
+    try {
+      unlinkSync(path.join(liveDir(runDir), name));
+    } catch {
+      // Already gone.
+    }
   }
 }
 
@@ -89,7 +91,11 @@ export function closeLiveDir(runDir: string): void {
   }
 }
 
-/** The records a run left (unreadable records are skipped: a torn temp file is never renamed into place). */
+/**
+ * The records a run left. A record whose run was killed between its write and its rename is still a temp
+ * file: read it when whole (it may be the only record of a program already started); a torn one does not
+ * parse and is skipped.
+ */
 export function readLive(runDir: string): LiveRecord[] {
   let names: string[];
   try {
@@ -98,7 +104,7 @@ export function readLive(runDir: string): LiveRecord[] {
     return [];
   }
   const records: LiveRecord[] = [];
-  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of names.filter((n) => n.endsWith('.json') || n.endsWith('.json.tmp')).sort()) {
     try {
       records.push(JSON.parse(readFileSync(path.join(liveDir(runDir), name), 'utf8')) as LiveRecord);
     } catch {
@@ -151,6 +157,7 @@ export async function stopLeftovers(runDir: string, maxGraceMs = 60_000): Promis
   }
   const bases = new Set(readLiveCgroupBases(leftovers));
   for (const base of bases) removeCgroup(base);
+  removeTornRecords(runDir, new Set(survivors.map(({ record }) => `${record.id}.json.tmp`)));
   closeLiveDir(runDir);
   return { stopped: leftovers, survivors };
 }
@@ -163,6 +170,23 @@ export function describeLeftovers(leftovers: Leftover[]): string {
       return `${record.label} (${record.program}): pid${pids.length === 1 ? '' : 's'} ${pids.join(', ')} in ${where}`;
     })
     .join('; ');
+}
+
+/** Removes the temp files of records the kill tore mid-write (they name nothing, and would keep the folder), except `keep`. */
+function removeTornRecords(runDir: string, keep: Set<string>): void {
+  let names: string[];
+  try {
+    names = readdirSync(liveDir(runDir));
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.endsWith('.tmp') && !keep.has(n))) {
+    try {
+      unlinkSync(path.join(liveDir(runDir), name));
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 function readLiveCgroupBases(leftovers: Leftover[]): string[] {

@@ -1,10 +1,11 @@
 // Fault: rearguard is killed with SIGKILL in the middle of an atomic write of its state or reports (the size history, the JSON report, the metrics textfile, the run's own record): half of the temp file written, or the temp file complete but not yet renamed.
 // The previous copy stays whole and in place, the lock is recoverable, and the next normal run answers correctly.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stopLeftovers } from '../../src/state/live-processes.js';
 import { makeWorkspace, runCli, startCli, type Workspace } from '../helpers/cli.js';
 
 const INJECT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'inject-kill.mjs');
@@ -50,6 +51,8 @@ metrics: { textfile: ./prom/rearguard.prom }
   );
 });
 afterEach(async () => {
+  // What a failed assertion left running in a killed run's cgroups or process groups.
+  for (const run of await readdir(ws.file('state/runs')).catch(() => [])) await stopLeftovers(ws.file(`state/runs/${run}`), 0);
   await ws.cleanup();
 });
 
@@ -162,6 +165,67 @@ describe('fault: kill -9 of rearguard during an atomic write', () => {
       expect(files.filter((name) => TEMP_RE.test(name) && statSync(ws.file(name)).isFile())).toEqual([]);
       for (const name of files.filter((f) => f !== 'rearguard.yml')) expect(readFileSync(ws.file(name), 'utf8'), name).not.toContain(SECRET);
       expect(next.stdout + next.stderr).not.toContain(SECRET);
+    });
+  }
+});
+
+const programs = [
+  { when: 'before the spawn, with a cgroup (nothing started yet)', cgroups: true, nth: 1, started: false },
+  { when: 'after the spawn, with a cgroup', cgroups: true, nth: 2, started: true },
+  { when: 'after the spawn, without cgroups (its only record)', cgroups: false, nth: 1, started: true },
+] as const;
+
+describe('fault: kill -9 of rearguard while it records a program it starts, before the rename', () => {
+  for (const point of programs) {
+    it(`${point.when}: the next run reads the unrenamed record, stops what it names, and leaves no record or temp file`, async () => {
+      await ws.write('unit.sh', `#!/bin/sh
+echo $$ >> pids
+sleep 600 &
+echo $! >> pids
+wait
+`);
+      const config = (unit: string): string => `version: 1
+state_dir: ./state
+defaults:
+  cgroups: ${point.cgroups}
+stages:
+  - name: s
+    units:
+      - name: backup
+        run: ${unit}
+        timeout: 60s
+        kill_grace: 500ms
+`;
+      await writeFile(ws.file('rearguard.yml'), config('[sh, unit.sh]'));
+      const escaped = ws.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const killed = await startCli(['orchestrate'], {
+        cwd: ws.dir,
+        env: {
+          NODE_OPTIONS: `--import ${INJECT}`,
+          REARGUARD_TEST_KILL_AT: 'rename',
+          REARGUARD_TEST_KILL_NTH: String(point.nth),
+          REARGUARD_TEST_KILL_PATH: `^${escaped}/state/runs/[^/]+/live/`,
+        },
+      });
+      expect(killed.signal, String(killed.stderr)).toBe('SIGKILL');
+      const [deadRun] = await runFolders();
+      const live = ws.file(`state/runs/${deadRun}/live`);
+      // The fixed point: the record is written in full under its temp name, never renamed.
+      const temps = readdirSync(live).filter((name) => name.endsWith('.json.tmp'));
+      expect(temps).toHaveLength(1);
+      expect(JSON.parse(readFileSync(path.join(live, temps[0]!), 'utf8')).pid > 0).toBe(point.started);
+      if (!point.started) expect(existsSync(ws.file('pids'))).toBe(false);
+
+      await writeFile(ws.file('rearguard.yml'), config('[touch, ran]'));
+      const next = await runCli(['orchestrate'], { cwd: ws.dir });
+      expect(next.exitCode, next.stdout + next.stderr).toBe(0);
+      expect(next.stderr).toMatch(/recovered a stale lock/);
+      expect(existsSync(ws.file('ran'))).toBe(true);
+      expect(existsSync(ws.file('state/rearguard.lock'))).toBe(false);
+      expect(processesIn(ws.dir)).toEqual([]);
+      // The dead run's records are gone with what they named, the unrenamed one included.
+      expect(existsSync(live), `left: ${existsSync(live) ? readdirSync(live).join(', ') : ''}`).toBe(false);
+      expect(listFiles(ws.dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     });
   }
 });
