@@ -5,7 +5,7 @@
 // its own) took most of a short command's time. The bundle is one entry file (the CLI, commander) and chunks that
 // load when a command needs them (esbuild's code splitting keeps each dynamic import() a separate chunk), so
 // --version loads one file and `plan` a handful. better-sqlite3 stays outside: it is a native module, found in
-// node_modules as before. The hash and SQLite workers are eval'd strings, so they need no file of their own.
+// node_modules as before (and picomatch, see below). The hash and SQLite workers are eval'd strings, so they need no file of their own.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  external: ['better-sqlite3'],
+  // picomatch too: fdir (under tinyglobby) loads it with a require() esbuild cannot see, at start-up; bundled, it
+  // would be loaded twice (the bundle's copy and node_modules' copy), outside it once.
+  external: ['better-sqlite3', 'picomatch'],
   // CommonJS dependencies inside an ES module bundle call require() for Node's built-ins, and read __filename
   // (write-file-atomic names its temporary files with it).
   banner: {
