@@ -92,6 +92,12 @@ export function artifactConfig(stateDir, artifacts) {
   return `version: 1\nstate_dir: ${JSON.stringify(stateDir)}\nstages:\n  - name: s\n    units:\n${units}`;
 }
 
+/** A config of one unit that carries all of `artifacts` (a unit's artifacts are verified together). */
+export function oneUnitConfig(stateDir, artifacts) {
+  const list = artifacts.map((a) => `          - path: ${JSON.stringify(a.path)}\n${a.extra ?? ''}`).join('');
+  return `version: 1\nstate_dir: ${JSON.stringify(stateDir)}\nstages:\n  - name: s\n    units:\n      - name: a\n        run: ["true"]\n        artifacts:\n${list}`;
+}
+
 /** A config of `count` units running `true`, `concurrency` at once. */
 export function trueUnitsConfig(stateDir, count, concurrency) {
   const units = Array.from({ length: count }, (_, i) => `      - name: u${i}\n        run: ["true"]\n        timeout: 60s\n`).join('');
