@@ -119,7 +119,8 @@ describe('fault: kill -9 of rearguard during an atomic write', () => {
         env: { NODE_OPTIONS: `--import ${INJECT}`, REARGUARD_TEST_KILL_AT: point.at, REARGUARD_TEST_KILL_PATH: `^${ws.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${point.pattern}` },
       });
       expect(killed.signal, String(killed.stdout) + String(killed.stderr)).toBe('SIGKILL');
-      const [, killedRun] = await runFolders();
+      // Run ids sort by the second they started in, so two runs of one second are told apart by name, not order.
+      const killedRun = (await runFolders()).find((run) => run !== firstRun);
       expect(killedRun).toBeDefined();
       // The temp file is where the kill left it: nothing renamed a torn or unfinished file into place.
       const finalFile = { history, report: ws.file('report.json'), metrics: ws.file('prom/rearguard.prom'), record: ws.file(`state/runs/${killedRun}/report.json`) }[point.target];
@@ -156,8 +157,7 @@ describe('fault: kill -9 of rearguard during an atomic write', () => {
       expect(checks.size.message).toContain(`of the last ${point.historyBefore} verified size(s)`);
       expect(JSON.parse(await readFile(history, 'utf8')).entries).toHaveLength(point.historyBefore + 1);
       expect(await readFile(ws.file('prom/rearguard.prom'), 'utf8')).toMatch(/^rearguard_run_status\{command="orchestrate"\} 0$/m);
-      const lastRun = (await runFolders()).at(-1)!;
-      expect(await ws.readJson(`state/runs/${lastRun}/report.json`)).toMatchObject({ run_id: lastRun, verdict: 'ok' });
+      expect(await ws.readJson(`state/runs/${report.run_id}/report.json`)).toMatchObject({ run_id: report.run_id, verdict: 'ok' });
       expect(existsSync(ws.file('state/rearguard.lock'))).toBe(false);
       expect(processesIn(ws.dir)).toEqual([]);
       // No temp file of an interrupted write is left behind, and no secret was written anywhere.
