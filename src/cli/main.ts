@@ -67,6 +67,11 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
         env: process.env,
         isTTY: Boolean(process.stdout.isTTY),
         columns: process.stdout.columns,
+        // A TTY's size is asked at every redraw: the terminal may be resized during a run.
+        screen: {
+          write: (text) => void process.stdout.write(text),
+          size: () => ({ rows: process.stdout.rows ?? 0, columns: process.stdout.columns ?? 0 }),
+        },
         argv: argv.slice(2),
         cwd: process.cwd(),
         signal: controller.signal,

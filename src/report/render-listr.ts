@@ -5,7 +5,7 @@ import type { RunObserver } from '../engine/observer.js';
 import type { Plan, PlannedUnit } from '../plan/types.js';
 import { formatDuration } from '../util/duration.js';
 import type { Output } from './render-plain.js';
-import { formatSummaryTable, formatVerdictLine, statusWord } from './summary.js';
+import { formatRunEnd, statusWord } from './summary.js';
 import type { CheckResult, RunReport, UnitResult } from './types.js';
 
 interface Deferred<T> {
@@ -153,11 +153,7 @@ export function createListrRenderer(
       await running;
       for (const warning of warnings) output.err(chalk.yellow(`warning: ${warning}`));
       if (!report) return;
-      output.out('');
-      for (const line of formatSummaryTable(report)) output.out(line);
-      output.out('');
-      const paint = report.verdict === 'ok' ? chalk.green : report.verdict === 'partial' ? chalk.yellow : chalk.red;
-      output.out(paint(formatVerdictLine(report)));
+      for (const line of formatRunEnd(report, chalk)) output.out(line);
     },
   };
 }

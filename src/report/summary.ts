@@ -1,4 +1,5 @@
 // Text pieces shared by renderers: status words, the summary table, the verdict line.
+import type { ChalkInstance } from 'chalk';
 import type { RunReport, UnitResult } from './types.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -26,4 +27,10 @@ export function formatSummaryTable(report: RunReport): string[] {
 export function statusWord(unit: UnitResult): string {
   const failed = unit.status === 'failed' || unit.status === 'timeout';
   return failed && unit.level === 'warning' ? `${unit.status} (warning level)` : unit.status;
+}
+
+/** What a live renderer prints once its tree or frame is gone: the summary table, then the verdict in colour. */
+export function formatRunEnd(report: RunReport, chalk: ChalkInstance): string[] {
+  const paint = report.verdict === 'ok' ? chalk.green : report.verdict === 'partial' ? chalk.yellow : chalk.red;
+  return ['', ...formatSummaryTable(report), '', paint(formatVerdictLine(report))];
 }

@@ -8,6 +8,11 @@ import { gatherInventory } from '../../engine/inventory.js';
 import { buildPlan } from '../../plan/build-plan.js';
 import { renderPlanText, serializePlan } from '../../plan/render-plan.js';
 import { createPlainRenderer, type Output } from '../../report/render-plain.js';
+import type { Screen } from '../../report/live-screen.js';
+import { chooseLiveView } from '../../report/choose-live-view.js';
+import { createCompactRenderer } from '../../report/render-live.js';
+import type { Plan } from '../../plan/types.js';
+import type { ChalkInstance } from 'chalk';
 import { writeReportText } from '../../report/json.js';
 import type { RunObserver } from '../../engine/observer.js';
 import { resolveRunOptions, type CommonFlags, type Terminal } from '../options.js';
@@ -18,6 +23,8 @@ export interface CommandIo extends Terminal {
   cwd: string;
   signal: AbortSignal;
   configFile(flag: string | undefined): string;
+  /** The terminal the live view draws on (stdout); absent where there is none. */
+  screen?: Screen;
 }
 
 /** Loads the config of a command (ConfigError / UsageError propagate to the CLI). */
@@ -38,14 +45,23 @@ export async function runCommand(command: CommandName, flags: CommonFlags, io: C
     return 0;
   }
   const chalk = new Chalk({ level: config.options.color ? 1 : 0 });
-  // listr2 loads only for a terminal.
-  const renderer: RunObserver & { done?: () => Promise<void> } =
-    config.options.interactive && !config.options.quiet
-      ? (await import('../../report/render-listr.js')).createListrRenderer(io.output, chalk, plan, { verbose: config.options.verbose })
-      : createPlainRenderer(io.output, chalk, { quiet: config.options.quiet, verbose: config.options.verbose });
+  const renderer = await createRenderer(config, plan, chalk, io);
   // The engine loads only for a run: plan and --dry-run stop before it.
   const { executeRun } = await import('../../engine/run.js');
-  const report = await executeRun(config, plan, { observers: [renderer], signal: io.signal });
-  await renderer.done?.();
-  return report.exit_code;
+  try {
+    const report = await executeRun(config, plan, { observers: [renderer], signal: io.signal });
+    return report.exit_code;
+  } finally {
+    // Also when the run throws (the lock is held): the live view gives the screen back before the error is printed.
+    await renderer.done?.();
+  }
+}
+
+/** Plain lines unless the run is interactive; then the listr2 tree while it fits the terminal, the compact frame beyond. */
+async function createRenderer(config: ResolvedConfig, plan: Plan, chalk: ChalkInstance, io: CommandIo): Promise<RunObserver & { done?: () => Promise<void> }> {
+  const { interactive, quiet, verbose } = config.options;
+  if (!interactive || quiet || !io.screen) return createPlainRenderer(io.output, chalk, { quiet, verbose });
+  if (chooseLiveView(plan, io.screen.size().rows) === 'compact') return createCompactRenderer(io.output, io.screen, chalk, plan, { verbose });
+  // listr2 loads only for a terminal, and only for a tree that fits it.
+  return (await import('../../report/render-listr.js')).createListrRenderer(io.output, chalk, plan, { verbose });
 }
