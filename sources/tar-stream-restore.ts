@@ -35,6 +35,7 @@ export async function restoreTarStream(
   let writeError: string | undefined;
   const reading = readArchive(input, {
     ...(spec.signal && { signal: spec.signal }),
+    stopAtError: true,
     onEntry: async (entry, content) => {
       let contentFailed = false;
       async function* watched(): AsyncGenerator<Buffer> {
@@ -108,9 +109,17 @@ export function judgeTarStream(
 /** Whether an entry lies at or below one of `include` (paths inside the backup, with or without a leading "/"). */
 export function includesEntry(include: readonly string[], entry: TarEntry): boolean {
   if (include.length === 0) return true;
-  const name = `/${entry.name.toString('utf8').replace(/^\/+|\/+$/g, '')}`;
+  const name = normalise(entry.name.toString('utf8'));
   return include.some((raw) => {
-    const wanted = `/${raw.replace(/^\/+|\/+$/g, '')}`;
+    const wanted = normalise(raw);
     return wanted === '/' || name === wanted || name.startsWith(`${wanted}/`);
   });
+}
+
+/** "/a/b" for "a/b", "./a/b/", "/a//b": the segments without "" and ".". */
+function normalise(name: string): string {
+  return `/${name
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/')}`;
 }

@@ -7,7 +7,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { entriesOf, flipBytes, initRestic, REPO_PASSWORD, resticBackup, resticPacks, writeRandomFiles } from '../helpers/repos.js';
-import { hostYaml, startSshd, type Sshd } from '../helpers/sshd.js';
+import { hostYaml, resolvedHostFor, startSshd, type Sshd } from '../helpers/sshd.js';
+import { judgeTarStream, restoreTarStream } from '../../sources/tar-stream-restore.js';
+import { createExec } from '../../src/exec/index.js';
 
 const available =
   requireTool('sshd', 'apt-get install openssh-server', ['/usr/sbin']) && requireTool('restic', 'apt-get install restic') && requireTool('borg', 'apt-get install borgbackup');
@@ -209,6 +211,26 @@ ${extra}`,
       });
       await expectNoSecret(result, report);
     });
+  });
+
+  it('a tar stream from the host that turns out to be garbage is cut off at once: the producer on the host ends', async () => {
+    const exec = createExec({ hosts: { nas: resolvedHostFor(sshd) }, stateDir: ws.file('state'), cgroups: false });
+    try {
+      const dir = ws.file('garbage');
+      await mkdir(dir);
+      const started = Date.now();
+      const spec = { argv: ['sh', '-c', 'exec yes rearguard'], env: {}, timeoutMs: 60_000, killGraceMs: 2_000, label: 'yes' };
+      const streamed = await restoreTarStream(exec, 'nas', spec, dir);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(streamed.result.timedOut).toBe(false);
+      expect(judgeTarStream('garbage', streamed, () => 'yes stopped')?.message).toMatch(/^yes stopped; the tar stream stopped after 0 entries \(not a tar archive/);
+      // Nothing of it is left running on the host.
+      const left = async () => (await execa('pgrep', ['-f', '^yes rearguard$'], { reject: false })).exitCode === 0;
+      for (let i = 0; i < 50 && (await left()); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await left()).toBe(false);
+    } finally {
+      await exec.close();
+    }
   });
 
   describe('tree', () => {

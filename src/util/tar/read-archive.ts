@@ -13,6 +13,11 @@ export interface ReadArchiveOptions {
   /** Sees every raw (still compressed) byte of the file in order, e.g. to hash the archive itself. Must not throw. */
   onRawChunk?: (chunk: Buffer) => void;
   signal?: AbortSignal;
+  /**
+   * Stop at bad tar data instead of reading the rest of the input through the tap: for a tool's output
+   * that nobody hashes, so a producer of garbage is cut off at once (it sees its output closed).
+   */
+  stopAtError?: boolean;
 }
 
 /** The outcome of reading an archive; never thrown: `error` says what is wrong, in plain words. */
@@ -117,7 +122,7 @@ export async function readArchive(input: Readable, options: ReadArchiveOptions =
       // Stopped early on bad tar data; when the output simply ended, the decompressor says why below.
       await stopFeeding();
     }
-    if (compression === 'none' && tar.error !== undefined && !tar.sourceFailed) {
+    if (compression === 'none' && tar.error !== undefined && !tar.sourceFailed && !options.stopAtError) {
       try {
         // The rest of the file still goes through the tap, so the archive's own hash is complete.
         for (let next = await rawStream.next(); !next.done; next = await rawStream.next());
