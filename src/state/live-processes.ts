@@ -103,15 +103,17 @@ export function readLive(runDir: string): LiveRecord[] {
   } catch {
     return [];
   }
-  const records: LiveRecord[] = [];
+  // By id: "<id>.json.tmp" sorts after "<id>.json" and, being the later write, replaces it.
+  const records = new Map<string, LiveRecord>();
   for (const name of names.filter((n) => n.endsWith('.json') || n.endsWith('.json.tmp')).sort()) {
     try {
-      records.push(JSON.parse(readFileSync(path.join(liveDir(runDir), name), 'utf8')) as LiveRecord);
+      const record = JSON.parse(readFileSync(path.join(liveDir(runDir), name), 'utf8')) as LiveRecord;
+      records.set(record.id, record);
     } catch {
       // skip
     }
   }
-  return records;
+  return [...records.values()];
 }
 
 /** The recorded programs of a run that still have live processes, with their pids. */

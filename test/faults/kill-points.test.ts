@@ -220,6 +220,9 @@ stages:
       const next = await runCli(['orchestrate'], { cwd: ws.dir });
       expect(next.exitCode, next.stdout + next.stderr).toBe(0);
       expect(next.stderr).toMatch(/recovered a stale lock/);
+      // Each program is named once, from its newest record.
+      const stopped = /stopped \d+ process\(es\) left running by the killed run \S+: (.*)/.exec(next.stderr)?.[1];
+      if (stopped) expect(stopped.split('; ')).toHaveLength(1);
       expect(existsSync(ws.file('ran'))).toBe(true);
       expect(existsSync(ws.file('state/rearguard.lock'))).toBe(false);
       expect(processesIn(ws.dir)).toEqual([]);
