@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { ConfigError, LockHeldError, UsageError } from '../errors.js';
 import type { Output } from '../report/render-plain.js';
+import { createLiveScreen } from '../report/live-screen.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -16,9 +17,22 @@ export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SI
 /** How long a run may take to end after an internal crash before the process exits anyway. */
 const CRASH_GRACE_MS = 60_000;
 
+// The live view's frame on stdout. A TTY's size is asked at every redraw: the terminal may be resized during a run.
+const screen = createLiveScreen({
+  write: (text) => void process.stdout.write(text),
+  size: () => ({ rows: process.stdout.rows ?? 0, columns: process.stdout.columns ?? 0 }),
+});
+
+// Any other line (a signal's notice, an error) takes the frame away first, so the next frame is drawn below it.
 const stdout: Output = {
-  out: (line) => void process.stdout.write(`${line}\n`),
-  err: (line) => void process.stderr.write(`${line}\n`),
+  out: (line) => {
+    screen.clear();
+    process.stdout.write(`${line}\n`);
+  },
+  err: (line) => {
+    screen.clear();
+    process.stderr.write(`${line}\n`);
+  },
 };
 
 /** Runs the CLI with `argv` (process.argv shape) and resolves to the exit code. */
@@ -67,11 +81,7 @@ export async function runCli(argv: string[], output: Output = stdout): Promise<n
         env: process.env,
         isTTY: Boolean(process.stdout.isTTY),
         columns: process.stdout.columns,
-        // A TTY's size is asked at every redraw: the terminal may be resized during a run.
-        screen: {
-          write: (text) => void process.stdout.write(text),
-          size: () => ({ rows: process.stdout.rows ?? 0, columns: process.stdout.columns ?? 0 }),
-        },
+        screen,
         argv: argv.slice(2),
         cwd: process.cwd(),
         signal: controller.signal,

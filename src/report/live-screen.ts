@@ -19,7 +19,10 @@ export function composeRedraw(previousHeight: number, above: readonly string[], 
   return `${erase}${body}`;
 }
 
-/** Draws frames on a screen, remembering how tall the last one was. */
+/**
+ * Draws frames on a screen, remembering how tall the last one was. Whatever else writes to the terminal
+ * calls `clear()` first, so that the next frame is drawn below its lines instead of over them.
+ */
 export interface LiveScreen {
   /** Prints `above` for good and replaces the frame with `frame`. */
   draw(above: readonly string[], frame: readonly string[]): void;

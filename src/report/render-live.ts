@@ -3,7 +3,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { RunObserver } from '../engine/observer.js';
 import type { Plan } from '../plan/types.js';
-import { createLiveScreen, type Screen } from './live-screen.js';
+import type { LiveScreen } from './live-screen.js';
 import { createLiveState, notePreflight, noteStageStarted, noteUnitFinished, noteUnitOutput, noteUnitStarted } from './live-state.js';
 import { buildCompactFrame, formatPreflightOutcome, formatUnitOutcome } from './render-compact.js';
 import type { Output } from './render-plain.js';
@@ -16,13 +16,12 @@ const REDRAW_MS = 100;
 /** Renders the run as a compact live frame; `done()` erases it, then prints the summary and verdict. */
 export function createCompactRenderer(
   output: Output,
-  screen: Screen,
+  live: LiveScreen,
   chalk: ChalkInstance,
   plan: Plan,
   options: { verbose: boolean; now?: () => number },
 ): RunObserver & { done(): Promise<void> } {
   const now = options.now ?? Date.now;
-  const live = createLiveScreen(screen);
   const state = createLiveState(plan, now());
   // Failed and warning checks per running unit, for the lines printed when it ends.
   const problems = new Map<string, CheckResult[]>();

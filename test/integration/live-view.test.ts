@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, makeWorkspace, type Workspace } from '../helpers/cli.js';
 import { requireTool } from '../helpers/require-tool.js';
+import { waitForLine } from '../helpers/wait-line.js';
 import { ScreenReplay } from '../helpers/screen-replay.js';
 
 const ROWS = 40;
@@ -103,5 +104,27 @@ describe('live view on a short terminal', () => {
     // The verdict line is longer than 100 columns: the terminal wrapped it into two rows.
     expect(all.filter((line) => line !== '').slice(-2).join('')).toMatch(/^verdict: partial \(exit 1\): 5 of 200 units failed \(db-017, db-057, db-097, db-137, db-177\)/);
     expect(seconds).toBeLessThan(45);
+  });
+
+  it.runIf(HAVE_SCRIPT)('Ctrl-C during the frame: the notice stays on the screen, the frame goes, the verdict follows', async () => {
+    const units = Array.from({ length: 60 }, (_v, i) => `      - name: u${i}\n        run: [sleep, '30']\n        timeout: 1m\n`);
+    await ws.write('rearguard.yml', `version: 1\nstate_dir: ./.rearguard\nstages:\n  - name: main\n    concurrency: 8\n    units:\n${units.join('')}`);
+    const child = execa('script', ['-qec', `stty rows ${ROWS} cols ${COLUMNS}; exec ${process.execPath} ${BIN} orchestrate`, '/dev/null'], {
+      cwd: ws.dir,
+      reject: false,
+      env: { CI: '', TERM: 'xterm-256color' },
+    });
+    // The fixed point: a frame with all eight units running.
+    await waitForLine(child.stdout!, /0\/60 done · 8 running · 52 queued/);
+    const pid = Number((await execa('pgrep', ['-P', String(child.pid)])).stdout.trim());
+    process.kill(pid, 'SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(2);
+    const term = new ScreenReplay(ROWS, COLUMNS);
+    term.write(result.stdout);
+    const all = term.all();
+    expect(all.filter((line) => line.startsWith('received SIGINT: starting nothing new'))).toHaveLength(1);
+    expect(all.some((line) => /\/60 done/.test(line))).toBe(false);
+    expect(all.filter((line) => line !== '').at(-1)).toMatch(/^verdict: critical \(exit 2\)/);
   });
 });

@@ -8,7 +8,7 @@ import { gatherInventory } from '../../engine/inventory.js';
 import { buildPlan } from '../../plan/build-plan.js';
 import { renderPlanText, serializePlan } from '../../plan/render-plan.js';
 import { createPlainRenderer, type Output } from '../../report/render-plain.js';
-import type { Screen } from '../../report/live-screen.js';
+import type { LiveScreen } from '../../report/live-screen.js';
 import { chooseLiveView } from '../../report/choose-live-view.js';
 import { createCompactRenderer } from '../../report/render-live.js';
 import type { Plan } from '../../plan/types.js';
@@ -24,7 +24,7 @@ export interface CommandIo extends Terminal {
   signal: AbortSignal;
   configFile(flag: string | undefined): string;
   /** The terminal the live view draws on (stdout); absent where there is none. */
-  screen?: Screen;
+  screen?: LiveScreen;
 }
 
 /** Loads the config of a command (ConfigError / UsageError propagate to the CLI). */

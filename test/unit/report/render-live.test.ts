@@ -4,7 +4,7 @@ import { Chalk } from 'chalk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Plan, PlannedUnit } from '../../../src/plan/types.js';
 import { chooseLiveView, estimateTreeHeight } from '../../../src/report/choose-live-view.js';
-import { composeRedraw } from '../../../src/report/live-screen.js';
+import { composeRedraw, createLiveScreen } from '../../../src/report/live-screen.js';
 import { createCompactRenderer } from '../../../src/report/render-live.js';
 import type { RunReport, UnitResult, UnitStatus } from '../../../src/report/types.js';
 import { ScreenReplay } from '../../helpers/screen-replay.js';
@@ -42,7 +42,7 @@ describe('createCompactRenderer', () => {
     let clock = 0;
     const renderer = createCompactRenderer(
       { out: (line) => stdout.push(line), err: (line) => errors.push(line) },
-      { write: (text) => term.write(text.replaceAll('\n', '\r\n')), size: () => ({ rows: term.rows, columns: term.columns }) },
+      createLiveScreen({ write: (text) => term.write(text.replaceAll('\n', '\r\n')), size: () => ({ rows: term.rows, columns: term.columns }) }),
       plain,
       plan,
       { verbose: false, now: () => clock },
