@@ -16,11 +16,13 @@ type UploadOptions = { host: string; dir: string };
 /**
  * Receives stdin into the temp file. A short stream (cut connection, abort, timeout) or a failed
  * write (disk full) removes the temp file on the remote side itself, so nothing half-written stays
- * even when rearguard cannot reach the host any more.
+ * even when rearguard cannot reach the host any more. Temp files of the same name that an earlier
+ * upload left (rearguard killed before its rename, when nothing could clean up) are removed first.
  */
 const RECEIVE_SCRIPT = [
-  'd=$1; t=$2; n=$3',
+  'd=$1; t=$2; n=$3; p=$4',
   'if [ ! -d "$d" ]; then echo "rearguard: $d is not a directory on this host; create it first" >&2; exit 3; fi',
+  'for f in "$d"/."$p".tmp.*; do if [ -f "$f" ] && [ "$f" != "$t" ] && rm -f -- "$f"; then echo "rearguard: removed $f, left by an interrupted upload" >&2; fi; done',
   'umask 077',
   'if ! cat > "$t"; then rm -f -- "$t"; echo "rearguard: writing $t failed; removed it" >&2; exit 4; fi',
   's=$(stat -c %s -- "$t" 2>/dev/null || stat -f %z -- "$t" 2>/dev/null || wc -c < "$t"); s=$(echo $s)',
@@ -80,19 +82,26 @@ export const uploadAction: ArtifactAction<UploadOptions, UploadOptions> = {
     });
     source.pipe(hashing);
     const sent = await ctx.exec.runRemote(host, {
-      argv: ['sh', '-c', RECEIVE_SCRIPT, 'rearguard-upload', dir, tempPath, String(bytes)],
+      argv: ['sh', '-c', RECEIVE_SCRIPT, 'rearguard-upload', dir, tempPath, String(bytes), name],
       inputStream: hashing,
       timeoutMs: target.unitTimeoutMs,
       killGraceMs: 5_000,
       signal: ctx.signal,
     });
     source.destroy();
+    const orphans = [...sent.output.matchAll(/^rearguard: removed (.+), left by an interrupted upload$/gm)].map((m) => m[1]!);
+    const cleaned = orphans.map((orphan) => `; removed ${orphan}, left by an interrupted upload`).join('');
     const fail = async (why: string): Promise<CheckOutcome> => {
       const removed = await removeRemoteFile(ctx.exec, host, tempPath);
       const leftover = removed ? `temp file ${tempPath} removed` : `could not remove ${host}:${tempPath}; rearguard audit lists such orphans`;
-      return { status: 'failed', message: `upload of ${name} to ${host}:${dir} failed: ${why}; ${leftover}; ${kept}` };
+      return { status: 'failed', message: `upload of ${name} to ${host}:${dir} failed: ${why}; ${leftover}; ${kept}${cleaned}` };
     };
-    const detail = sent.output.trim().split('\n').filter((l) => l.trim() !== '').slice(-2).join(' | ');
+    const detail = sent.output
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.endsWith(', left by an interrupted upload'))
+      .slice(-2)
+      .join(' | ');
     if (readError) return fail(`reading ${file} failed: ${readError.message}`);
     if (sent.aborted) return fail('the run was aborted');
     if (sent.timedOut) return fail(`timed out after ${Math.round(target.unitTimeoutMs / 1000)}s`);
@@ -122,7 +131,7 @@ export const uploadAction: ArtifactAction<UploadOptions, UploadOptions> = {
     }
     return {
       status: 'ok',
-      message: `uploaded ${bytes} bytes to ${host}:${finalPath}, sha256 ${localHash} verified on ${host} (${answer.facts.tool}) before the rename`,
+      message: `uploaded ${bytes} bytes to ${host}:${finalPath}, sha256 ${localHash} verified on ${host} (${answer.facts.tool}) before the rename${cleaned}`,
       facts: { sha256: localHash },
     };
   },
