@@ -1,6 +1,7 @@
 // The SSH side of Exec: one SshHost per configured host, control sockets in a private folder, closed at run end.
 import { processExists } from '../util/process-exists.js';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execaSync } from 'execa';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, type Dirent } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedHost } from '../config/types.js';
@@ -46,7 +47,12 @@ export function makeControlDir(stateDir: string): string {
   return dir;
 }
 
-/** Removes `<prefix><pid>-*` folders in `dir` whose process no longer exists. */
+/**
+ * Removes `<prefix><pid>-*` folders in `dir` whose process no longer exists. A run killed with SIGKILL
+ * leaves its shared connections running (ssh daemonises them, ControlPersist keeps them up, and a session
+ * still sending what it had buffered keeps them busy): each is told to exit through its socket first,
+ * ending its sessions, so nothing of the dead run keeps writing on a host.
+ */
 export function removeDeadControlDirs(dir: string, prefix = 'ssh-'): string[] {
   const removed: string[] = [];
   let names: string[];
@@ -59,12 +65,32 @@ export function removeDeadControlDirs(dir: string, prefix = 'ssh-'): string[] {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
     if (!Number.isInteger(pid) || pid <= 0 || processExists(pid)) continue;
+    stopOrphanMasters(path.join(dir, name));
     rmSync(path.join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
 }
 
+/** Asks the master behind each control socket in `folder` to exit (ssh -O exit); a socket nobody listens on fails at once. */
+function stopOrphanMasters(folder: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(folder, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.isSocket()) continue;
+    execaSync('ssh', ['-F', '/dev/null', '-o', `ControlPath=${path.join(folder, entry.name)}`, '-O', 'exit', 'rearguard-orphan-master'], {
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'ignore',
+      reject: false,
+      timeout: 5_000,
+    });
+  }
+}
 
 /** Creates the SSH side of an Exec. The control folder is made on first use. */
 export function createSshExec(options: SshExecOptions): SshExec {
