@@ -68,6 +68,10 @@ function runBorg(ctx: SourceContext<BorgOptions>, args: string[], cwd?: string):
 export function explainBorgFailure(options: BorgOptions, result: ProcessResult, timeoutMs: number): string {
   const where = `borg repository ${options.repo}${options.host !== undefined ? ` on ${options.host}` : ''}`;
   const output = result.output;
+  // borg runs through env (see borgSpec): a missing borg is env's exit 127.
+  if (result.exitCode === 127 && /borg.*No such file or directory/i.test(output)) {
+    return `borg is not installed on ${options.host ?? 'this machine'} (env: borg: No such file or directory); install borgbackup there`;
+  }
   if (/passphrase supplied .* is incorrect/i.test(output)) {
     const from = options.passphraseFile !== undefined ? `the passphrase file ${options.passphraseFile}` : 'passcommand';
     return `${where}: wrong passphrase (borg: "passphrase ... is incorrect"); check ${from}`;

@@ -117,6 +117,19 @@ stages:
     );
   });
 
+  it('borg missing from PATH is named as such (borg runs through env, for TZ=UTC0)', async () => {
+    const { mkdir, symlink } = await import('node:fs/promises');
+    await mkdir(ws.file('bin'));
+    await symlink('/usr/bin/env', ws.file('bin/env'));
+    const exec = createExec({ hosts: {}, stateDir: ws.file('state'), cgroups: false });
+    try {
+      const location = await borgSource.locate({ options: { repo }, exec, signal: new AbortController().signal, env: { PATH: ws.file('bin') }, timeoutMs: 10_000 });
+      expect(location).toEqual({ found: false, message: `borg is not installed on this machine (env: borg: No such file or directory); install borgbackup there` });
+    } finally {
+      await exec.close();
+    }
+  });
+
   it('SIGTERM during a restore: exit 2, the scratch folder is gone and borg holds no lock', async () => {
     await create('notes-1');
     await ws.write(
