@@ -76,7 +76,7 @@ export async function executeRun(config: ResolvedConfig, plan: Plan, deps: RunDe
   };
   const work = async (lock?: Lock): Promise<RunReport> => {
     if (lock) noteRecoveredLock(lock, results, observer);
-    if (lock?.recovered) await removeKilledRunWrites(config, lock.recovered.run_id, results, observer);
+    if (lock?.recovered) await removeKilledRunWrites(config, lock.recovered, results, observer);
     await runPlannedWork(config, plan, deps, results, redactor, observer);
     return finish();
   };
@@ -160,17 +160,20 @@ function noteRecoveredLock(lock: Lock, results: RunResults, observer: ReturnType
 /** Removes the temp files of the atomic writes a killed run never renamed into place (history, its record, the reports), and says so. */
 async function removeKilledRunWrites(
   config: ResolvedConfig,
-  killedRunId: string | undefined,
+  killed: NonNullable<Lock['recovered']>,
   results: RunResults,
   observer: ReturnType<typeof combineObservers>,
 ): Promise<void> {
-  const removed = await removeInterruptedWrites(historyDir(config.stateDir), (name) => name.endsWith('.json'));
-  if (killedRunId && isRunId(killedRunId)) {
-    removed.push(...(await removeInterruptedWrites(path.join(config.stateDir, 'runs', killedRunId), (name) => name === 'report.json')));
+  // Only what the killed run can have written: nothing older than its start.
+  const since = new Date(killed.started_at);
+  if (Number.isNaN(since.getTime())) return;
+  const removed = await removeInterruptedWrites(historyDir(config.stateDir), (name) => name.endsWith('.json'), since);
+  if (killed.run_id && isRunId(killed.run_id)) {
+    removed.push(...(await removeInterruptedWrites(path.join(config.stateDir, 'runs', killed.run_id), (name) => name === 'report.json', since)));
   }
   const reports = [config.options.jsonPath ?? config.report.json, config.options.junitPath ?? config.report.junit, config.metrics.textfile];
   for (const file of reports) {
-    if (file && file !== STDOUT_PATH) removed.push(...(await removeInterruptedWrites(path.dirname(file), (name) => name === path.basename(file))));
+    if (file && file !== STDOUT_PATH) removed.push(...(await removeInterruptedWrites(path.dirname(file), (name) => name === path.basename(file), since)));
   }
   if (removed.length === 0) return;
   const note = `removed ${removed.length} temp file(s) the killed run left mid-write, never renamed into place: ${removed.join(', ')}`;

@@ -1,7 +1,7 @@
 // Fault: rearguard is killed with SIGKILL in the middle of an atomic write of its state or reports (the size history, the JSON report, the metrics textfile, the run's own record): half of the temp file written, or the temp file complete but not yet renamed.
 // The previous copy stays whole and in place, the lock is recoverable, and the next normal run answers correctly.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -113,6 +113,10 @@ describe('fault: kill -9 of rearguard during an atomic write', () => {
         record: await readFile(ws.file(`state/runs/${firstRun}/report.json`), 'utf8'),
       };
 
+      // A report rotated away by logrotate before the killed run: its name looks like a temp file's, its age does not.
+      const rotated = await ws.write('report.json.1', '{"rotated": true}\n');
+      await utimes(rotated, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+
       // The fixed point: the preload kills rearguard inside the write of the file that matches.
       const killed = await startCli(['orchestrate'], {
         cwd: ws.dir,
@@ -124,7 +128,7 @@ describe('fault: kill -9 of rearguard during an atomic write', () => {
       expect(killedRun).toBeDefined();
       // The temp file is where the kill left it: nothing renamed a torn or unfinished file into place.
       const finalFile = { history, report: ws.file('report.json'), metrics: ws.file('prom/rearguard.prom'), record: ws.file(`state/runs/${killedRun}/report.json`) }[point.target];
-      const temps = readdirSync(path.dirname(finalFile)).filter((name) => name.startsWith(`${path.basename(finalFile)}.`) && TEMP_RE.test(name));
+      const temps = readdirSync(path.dirname(finalFile)).filter((name) => name.startsWith(`${path.basename(finalFile)}.`) && TEMP_RE.test(name) && name !== 'report.json.1');
       expect(temps, 'the temp file the kill interrupted').toHaveLength(1);
       if (point.at === 'write') expect(() => JSON.parse(readFileSync(path.join(path.dirname(finalFile), temps[0]!), 'utf8'))).toThrow();
       // The last good copies are whole and unchanged, the interrupted one absent.
@@ -162,7 +166,8 @@ describe('fault: kill -9 of rearguard during an atomic write', () => {
       expect(processesIn(ws.dir)).toEqual([]);
       // No temp file of an interrupted write is left behind, and no secret was written anywhere.
       const files = listFiles(ws.dir);
-      expect(files.filter((name) => TEMP_RE.test(name) && statSync(ws.file(name)).isFile())).toEqual([]);
+      expect(files.filter((name) => TEMP_RE.test(name) && statSync(ws.file(name)).isFile())).toEqual(['report.json.1']);
+      expect(await readFile(rotated, 'utf8')).toBe('{"rotated": true}\n');
       for (const name of files.filter((f) => f !== 'rearguard.yml')) expect(readFileSync(ws.file(name), 'utf8'), name).not.toContain(SECRET);
       expect(next.stdout + next.stderr).not.toContain(SECRET);
     });
