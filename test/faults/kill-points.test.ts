@@ -1,4 +1,4 @@
-// Fault: rearguard is killed with SIGKILL in the middle of an atomic write of its state or reports (the size history, the JSON report, the metrics textfile, the run's own record): half of the temp file written, or the temp file complete but not yet renamed.
+// Fault: rearguard is killed with SIGKILL in the middle of an atomic write (half of the temp file written, or the temp file complete but not renamed) of the size history, the JSON report, the metrics textfile, its run record or the record of a program it starts.
 // The previous copy stays whole and in place, the lock is recoverable, and the next normal run answers correctly.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
