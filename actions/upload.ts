@@ -106,6 +106,7 @@ export const uploadAction: ArtifactAction<UploadOptions, UploadOptions> = {
     if (sent.aborted) return fail('the run was aborted');
     if (sent.timedOut) return fail(`timed out after ${Math.round(target.unitTimeoutMs / 1000)}s`);
     if (sent.startError) return fail(sent.startError);
+    if (sent.connectionLost) return fail(sent.connectionLost);
     if (sent.exitCode !== 0) return fail(`the remote side exited with ${sent.exitCode}${detail ? `: ${detail}` : ''}`);
 
     const localHash = hash.digest('hex');

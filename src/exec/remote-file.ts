@@ -82,6 +82,7 @@ export async function inspectRemoteFile(exec: Pick<Exec, 'runRemote'>, host: str
   if (result.startError) return { ok: false, message: result.startError };
   if (result.aborted) return { ok: false, message: `inspecting ${host}:${file} was stopped: the run was aborted` };
   if (result.timedOut) return { ok: false, message: `inspecting ${host}:${file} timed out after ${Math.round(options.timeoutMs / 1000)}s` };
+  if (result.connectionLost) return { ok: false, message: `inspecting ${host}:${file} failed: ${result.connectionLost}` };
   if (result.exitCode !== 0) {
     const tail = result.output.trim().split('\n').slice(-3).join(' | ');
     return { ok: false, message: `inspecting ${host}:${file} failed with exit ${result.exitCode}: ${tail || 'no output'}` };

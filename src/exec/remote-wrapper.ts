@@ -39,6 +39,8 @@ const WRAPPER = [
   'wait "$p"; rc=$?',
   'if [ -n "$w" ]; then kill -s KILL -- "$s$w" 2>/dev/null; fi',
   'if [ -n "$s" ] && kill -s 0 -- "-$p" 2>/dev/null; then echo "[rearguard remote $n] leftovers" >&2; kill -s TERM -- "-$p" 2>/dev/null; i=0; while [ "$i" -lt "$g" ] && kill -s 0 -- "-$p" 2>/dev/null; do sleep 1; i=$((i+1)); done; kill -s KILL -- "-$p" 2>/dev/null; fi',
+  // The last word: without it, an exit 255 of ssh means the connection was lost, not the command's status.
+  'echo "[rearguard remote $n] exit=$rc" >&2',
   'exit "$rc"',
 ].join('; ');
 
@@ -84,6 +86,8 @@ export interface RemoteMarkers {
   killTarget?: string;
   /** The command left processes in its group, which were terminated. */
   leftovers: boolean;
+  /** The exit status the wrapper reported as its last word; missing when the session ended before it. */
+  exitCode?: number;
 }
 
 /** Finds the wrapper's markers of run `nonce` in output (the command's output may surround them). */
@@ -91,16 +95,18 @@ export function parseMarkers(output: string, nonce: string): RemoteMarkers {
   const started = output.includes(`[rearguard remote ${nonce}] starting`);
   const pid = new RegExp(`\\[rearguard remote ${nonce}\\] pid=(\\d+) target=(-?\\d+)`).exec(output);
   const leftovers = output.includes(`[rearguard remote ${nonce}] leftovers`);
+  const exit = new RegExp(`\\[rearguard remote ${nonce}\\] exit=(\\d+)`).exec(output);
   return {
     started: started || pid !== null,
     ...(pid?.[1] && pid[2] && { pid: Number(pid[1]), killTarget: pid[2] }),
     leftovers,
+    ...(exit?.[1] !== undefined && { exitCode: Number(exit[1]) }),
   };
 }
 
 /** Removes the wrapper's markers from captured output. */
 export function stripMarkers(output: string, nonce: string): string {
-  return output.replace(new RegExp(`\\[rearguard remote ${nonce}\\] (?:starting|leftovers|pid=\\d+ target=-?\\d+)(?:\\r?\\n|$)`, 'g'), '');
+  return output.replace(new RegExp(`\\[rearguard remote ${nonce}\\] (?:starting|leftovers|exit=\\d+|pid=\\d+ target=-?\\d+)(?:\\r?\\n|$)`, 'g'), '');
 }
 
 /** argv that stops a remote command through another session, given its marker's kill target. */

@@ -125,8 +125,13 @@ export class SshHost {
           }
           return finish({ exitCode: 255, startError: failure.message, output: this.captured(spec, output, offset, nonce) });
         }
+        // ssh exits 255 for its own failures: after the start, without the wrapper's last word, the link broke.
+        const lost = result.exitCode === 255 && markers.exitCode === undefined && !result.timedOut && !result.aborted;
         return finish({
           exitCode: result.exitCode,
+          ...(lost && {
+            connectionLost: `the connection to ${host.name} (${host.destination}) was lost while the command ran (ssh exited with 255 before the command's exit status arrived); whether it finished on the host is unknown`,
+          }),
           ...(result.signal && { signal: result.signal }),
           timedOut: result.timedOut,
           aborted: result.aborted,

@@ -41,6 +41,8 @@ export interface ProcessResult {
   output: string;
   /** Set when the program could not be started at all (e.g. not found). */
   startError?: string;
+  /** Set when the connection to a remote host was lost while the program ran: its exit status is unknown. */
+  connectionLost?: string;
   /** Background processes the unit left behind (in its process group or cgroup), terminated after it exited. */
   leftovers: boolean;
   /** Set when output went past logMax: the middle of the log was replaced by one line. */
@@ -55,6 +57,7 @@ export function succeeded(result: ProcessResult): boolean {
 /** Describes a failed process in a few words: "exited with 3", "timed out after 5m". */
 export function describeFailure(result: ProcessResult, timeoutText: string): string {
   if (result.startError) return result.startError;
+  if (result.connectionLost) return result.connectionLost;
   if (result.aborted) return 'terminated: the run was aborted';
   if (result.timedOut) return `timed out after ${timeoutText}`;
   if (result.signal) return `killed by ${result.signal}`;
