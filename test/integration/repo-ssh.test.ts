@@ -4,7 +4,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
+import { makeWorkspace, runCli, startCli, type Workspace } from '../helpers/cli.js';
+import { waitForLines } from '../helpers/wait-line.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { entriesOf, flipBytes, initRestic, REPO_PASSWORD, resticBackup, resticPacks, writeRandomFiles } from '../helpers/repos.js';
 import { hostYaml, resolvedHostFor, startSshd, type Sshd } from '../helpers/sshd.js';
@@ -23,12 +24,14 @@ describe.runIf(available)('repository artifacts on an SSH host', () => {
   let hostDir: string;
   let argvLog: string;
   let truncateFlag: string;
+  let stallFlag: string;
   let ws: Workspace;
 
   beforeAll(async () => {
     hostDir = await mkdtemp(path.join(os.tmpdir(), 'rearguard-host-'));
     argvLog = path.join(hostDir, 'argv.log');
     truncateFlag = path.join(hostDir, 'truncate');
+    stallFlag = path.join(hostDir, 'stall');
     // Wrappers first on the host's PATH: they record every argv the host sees, then run the real tool.
     // With the flag file, restic dump's tar is cut after 3000 bytes and the wrapper still exits 0.
     const bin = path.join(hostDir, 'bin');
@@ -39,6 +42,7 @@ describe.runIf(available)('repository artifacts on an SSH host', () => {
         `#!/bin/sh
 printf '%s\\n' "${tool} $*" >> ${argvLog}
 if [ "${tool}" = restic ] && [ -e ${truncateFlag} ] && echo " $* " | grep -q ' dump '; then /usr/bin/restic "$@" | head -c 3000; exit 0; fi
+if [ "${tool}" = restic ] && [ -e ${stallFlag} ] && echo " $* " | grep -q ' dump '; then /usr/bin/restic "$@" | { head -c 3000; echo started > ${stallFlag}.streaming; sleep 120; cat; }; exit 0; fi
 exec /usr/bin/${tool} "$@"
 `,
         { mode: 0o755 },
@@ -61,6 +65,8 @@ exec /usr/bin/${tool} "$@"
     await ws.write('scratch/.keep', '');
     await rm(argvLog, { force: true });
     await rm(truncateFlag, { force: true });
+    await rm(stallFlag, { force: true });
+    await rm(`${stallFlag}.streaming`, { force: true });
   });
   afterEach(async () => {
     await ws?.cleanup();
@@ -159,6 +165,21 @@ ${extra}`,
       expect(broken.exitCode).toBe(2);
       expect(checkOf(await ws.readJson('r.json'), 'restore').message).toMatch(/^restoring restic .* failed: restic repository .* on nas: restic exited with \d: .*; the tar stream stopped after \d+ entries/);
       expect(await entriesOf(ws.file('scratch'))).toEqual(['.keep']);
+    });
+    it('SIGTERM while the tar streams from the host: exit 2, the scratch folder is gone, nothing of the dump is left on the host', async () => {
+      await resticBackup(repo, ws.file('secret'), [ws.file('data')], ['--tag', 'notes']);
+      await config('[sh, -c, "exit 0"]', artifact('secret', false));
+      await writeFile(stallFlag, '');
+      const child = startCli(['restore-test'], { cwd: ws.dir, env: { TZ: LOCAL_TZ } });
+      await waitForLines(`${stallFlag}.streaming`, 1);
+      expect((await entriesOf(ws.file('scratch'))).length).toBe(2);
+      child.kill('SIGTERM');
+      expect((await child).exitCode).toBe(2);
+      expect(await entriesOf(ws.file('scratch'))).toEqual(['.keep']);
+      const left = async () => (await execa('pgrep', ['-f', `${stallFlag}|dump --archive tar`], { reject: false })).exitCode === 0;
+      for (let i = 0; i < 100 && (await left()); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await left()).toBe(false);
+      expect(await entriesOf(path.join(repo, 'locks'))).toEqual([]);
     });
   });
 
