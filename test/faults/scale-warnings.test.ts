@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 describe('no Node warning at scale', () => {
-  it.runIf(HAVE_SCRIPT)('orchestrate: 1,000 units on a 40x100 terminal', async () => {
+  it.runIf(HAVE_SCRIPT)('orchestrate of 1,000 units on a 40x100 terminal: no warning on stderr, the compact view draws it', async () => {
     const units = Array.from({ length: 1000 }, (_v, i) => `      - name: unit-${i}\n        run: ['true']\n`).join('');
     await ws.write('rearguard.yml', `version: 1\nstate_dir: ./.rearguard\nstages:\n  - name: many\n    concurrency: 32\n    units:\n${units}`);
     const started = Date.now();
@@ -42,7 +42,7 @@ describe('no Node warning at scale', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   });
 
-  it('verify: 10,000 artifacts with sizes and sha256 sidecars', async () => {
+  it('verify of 10,000 artifacts with sizes and sha256 sidecars: no warning on stderr, every artifact in the report', async () => {
     const stages: string[] = [];
     await mkdir(ws.file('backups'));
     for (let u = 0; u < 100; u++) {
