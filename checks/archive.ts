@@ -8,6 +8,7 @@ import { formatBytes } from '../src/util/size.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 import { obtainArchivePass, type ScannedEntry } from './restore/archive-pass.js';
 import { planArchivePass, type ArchivePassSpec } from './restore/pass-spec.js';
+import { describeFileChange } from '../src/util/file-change.js';
 
 /** Strips "./" and a trailing "/" so "./db.sql.gz" and "db.sql.gz" name the same entry. */
 export function normalizeEntryName(name: string): string {
@@ -65,6 +66,9 @@ export const archiveCheck: ArtifactCheck<{ expect: string[]; pass?: ArchivePassS
     if (pass.read.error !== undefined) {
       return { status: 'failed', message: `${file} cannot be read to its end: ${describeReadFailure(pass.read.error)}`, ...withWarnings([]), facts };
     }
+    // The entries listed must be those of the file that was located, not of a later state of it.
+    const changed = await describeFileChange(file, target.facts);
+    if (changed) return { status: 'failed', message: changed, facts };
     const files = pass.entries.filter((e) => e.type === 'file');
     if (files.length === 0 || pass.contentBytes === 0) {
       return {

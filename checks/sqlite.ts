@@ -5,6 +5,7 @@ import { defineKey } from '../src/contract/config-fragment.js';
 import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
 import { checkSqliteIntegrity } from '../src/util/sqlite-integrity.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
+import { describeFileChange } from '../src/util/file-change.js';
 
 /** Catches copies of live databases that are torn, truncated or not SQLite at all. */
 export const sqliteCheck: ArtifactCheck<Record<string, never>, { level: Level } | undefined> = {
@@ -26,6 +27,9 @@ export const sqliteCheck: ArtifactCheck<Record<string, never>, { level: Level } 
       signal: ctx.signal,
       timeoutMs: target.unitTimeoutMs,
     });
+    // An integrity_check of a file that changed under it is of neither state.
+    const changed = result.ok ? await describeFileChange(file, target.facts) : undefined;
+    if (changed) return { status: 'failed', message: changed };
     return {
       status: result.ok ? 'ok' : 'failed',
       message: result.message,

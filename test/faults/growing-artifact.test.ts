@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
+import { makeSqlite } from '../helpers/fixtures.js';
 
 const GROW = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'grow-at-line.mjs');
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -74,6 +75,33 @@ describe('fault: an artifact that grows while it is verified', () => {
     await expectNeverOkWithMixedFacts(artifact);
     expect(result.exitCode).toBe(2);
     expect(checks.find((c) => c.id === 'checksum')!.status).toBe('failed');
+  });
+
+  it('a SQLite copy that grows after it was located: integrity_check passes on the bytes it read, yet the artifact is not ok', async () => {
+    await makeSqlite(ws.file('app.sqlite3'), { rows: 50 });
+    await ws.write(
+      'rearguard.yml',
+      `version: 1
+state_dir: ./state
+stages:
+  - name: s
+    units:
+      - name: db
+        run: ["true"]
+        artifacts:
+          - path: app.sqlite3
+            max_age: 1h
+            sqlite: true
+`,
+    );
+    const result = await runCli(['verify', '--json', 'r.json'], {
+      cwd: ws.dir,
+      env: { NODE_OPTIONS: `--import ${GROW}`, REARGUARD_TEST_GROW_AT: 'check exists ok', REARGUARD_TEST_GROW_FILE: ws.file('app.sqlite3') },
+    });
+    expect(result.exitCode, result.stdout).toBe(2);
+    const sqlite = (await ws.readJson('r.json')).stages[0].units[0].artifacts[0].checks.find((c: { id: string }) => c.id === 'sqlite');
+    expect(sqlite.status).toBe('failed');
+    expect(sqlite.message).toMatch(/app\.sqlite3 changed while it was verified: it was located with \d+ bytes/);
   });
 
   it('a file that stopped growing before the run verifies ok with its final size and hash (the control case)', async () => {
