@@ -50,6 +50,8 @@ function borgSpec(ctx: SourceContext<BorgOptions>, args: string[], cwd?: string)
   return {
     argv: ['env', 'TZ=UTC0', 'borg', ...args],
     env,
+    // Exported to a host even when rearguard's own environment holds the same value.
+    exportEnv: ['BORG_PASSCOMMAND', 'BORG_RELOCATED_REPO_ACCESS_IS_OK', 'BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK'],
     ...(cwd !== undefined && { cwd }),
     timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     killGraceMs: KILL_GRACE_MS,

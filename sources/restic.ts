@@ -52,7 +52,9 @@ function resticSpec(ctx: SourceContext<ResticOptions>, argv: string[]): ProcessS
   delete env.RESTIC_REPOSITORY;
   if (options.passwordFile !== undefined) env.RESTIC_PASSWORD_FILE = options.passwordFile;
   if (options.passwordCommand !== undefined) env.RESTIC_PASSWORD_COMMAND = options.passwordCommand;
-  return { argv, env, timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS, killGraceMs: KILL_GRACE_MS, signal: ctx.signal, label: 'restic' };
+  // Exported to a host even when rearguard's own environment holds the same value.
+  const exportEnv = ['RESTIC_PASSWORD_FILE', 'RESTIC_PASSWORD_COMMAND'];
+  return { argv, env, exportEnv, timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS, killGraceMs: KILL_GRACE_MS, signal: ctx.signal, label: 'restic' };
 }
 
 /** Runs restic here or on the configured host. */

@@ -67,7 +67,7 @@ export class SshHost {
     if (spec.signal?.aborted) return finish({ exitCode: null, aborted: true, startError: 'not started: the run was aborted' });
     let envBlockFor: (nonce: string) => string;
     try {
-      const remoteEnv = this.remoteEnv(spec.env);
+      const remoteEnv = this.remoteEnv(spec.env, spec.exportEnv);
       envBlockFor = (nonce) => buildEnvBlock(remoteEnv, nonce);
       buildRemoteCommand(spec.argv, { nonce: 'check', killGraceMs: spec.killGraceMs, mode: 'watch' });
     } catch (error) {
@@ -147,10 +147,10 @@ export class SshHost {
     }
   }
 
-  /** Variables of `env` that differ from rearguard's own environment: the unit's env and env_file. */
-  private remoteEnv(env: Record<string, string> | undefined): Record<string, string> {
+  /** Variables of `env` that differ from rearguard's own environment (the unit's env and env_file), and those named in `always`. */
+  private remoteEnv(env: Record<string, string> | undefined, always: readonly string[] = []): Record<string, string> {
     const extra: Record<string, string> = {};
-    for (const [key, value] of Object.entries(env ?? {})) if (this.options.baseEnv[key] !== value) extra[key] = value;
+    for (const [key, value] of Object.entries(env ?? {})) if (this.options.baseEnv[key] !== value || always.includes(key)) extra[key] = value;
     return extra;
   }
 

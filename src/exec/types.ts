@@ -7,6 +7,12 @@ export interface ProcessSpec {
   cwd?: string;
   /** The complete environment of the process. */
   env?: Record<string, string>;
+  /**
+   * On an SSH host only what `env` adds to or changes in rearguard's own environment is exported; these
+   * names are exported whenever `env` sets them (a tool's own variables, e.g. RESTIC_PASSWORD_FILE, that
+   * rearguard's environment may happen to hold with the same value).
+   */
+  exportEnv?: readonly string[];
   timeoutMs: number;
   killGraceMs: number;
   signal?: AbortSignal;

@@ -133,6 +133,18 @@ ${extra}`,
       await expectNoSecret(result, report);
     });
 
+    it('the password file reaches the host even when rearguard itself runs with the same RESTIC_PASSWORD_FILE', async () => {
+      await resticBackup(repo, ws.file('secret'), [ws.file('data')], ['--tag', 'notes']);
+      await config('[sh, -c, "exit 0"]', artifact());
+      const result = await runCli(['verify', '--json', 'r.json'], { cwd: ws.dir, env: { TZ: LOCAL_TZ, RESTIC_PASSWORD_FILE: ws.file('secret') } });
+      expect(checksOf(await ws.readJson('r.json'))).toEqual([
+        ['exists', 'ok'],
+        ['size', 'ok'],
+        ['repository', 'ok'],
+      ]);
+      expect(result.exitCode).toBe(0);
+    });
+
     it('a wrong password fails clearly over the host: exit 2, the host named, the password nowhere', async () => {
       await resticBackup(repo, ws.file('secret'), [ws.file('data')], ['--tag', 'notes']);
       await config('[sh, -c, "exit 0"]', artifact('wrong'));
