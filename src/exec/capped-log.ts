@@ -94,16 +94,25 @@ export class CappedLog {
       const marker =
         `${last[0] === 0x0a ? '' : '\n'}[rearguard ${new Date().toISOString()}] log_max: ${dropped} bytes of output dropped here; ` +
         `the first ${this.headMax} and the last ${kept} bytes of ${this.total} are kept\n`;
-      rewrite = await open(rewritePath, 'w', 0o600);
-      await copyRange({ handle: main, offset: 0, length: headEnd }, rewrite);
-      await rewrite.write(marker);
-      for (const range of ranges) await copyRange(range, rewrite);
-      await rewrite.sync();
-      await rewrite.close();
-      rewrite = undefined;
-      await rename(rewritePath, this.file);
-      renamed = true;
-      return { bytes: this.total, droppedBytes: dropped, truncated: true };
+      try {
+        rewrite = await open(rewritePath, 'w', 0o600);
+        await copyRange({ handle: main, offset: 0, length: headEnd }, rewrite);
+        await rewrite.write(marker);
+        for (const range of ranges) await copyRange(range, rewrite);
+        await rewrite.sync();
+        await rewrite.close();
+        rewrite = undefined;
+        await rename(rewritePath, this.file);
+        renamed = true;
+        return { bytes: this.total, droppedBytes: dropped, truncated: true };
+      } catch (error) {
+        // A full or read-only disk: the log keeps what it has (the first logMax bytes), and says so if it can.
+        const kept = Math.max(0, mainEnd - this.startSize);
+        const lost = this.total - kept;
+        const said = `\n[rearguard ${new Date().toISOString()}] log_max: the log could not be rewritten (${(error as Error).message}); ${lost} bytes of output after the first ${kept} were dropped\n`;
+        await main.write(said).catch(() => undefined);
+        return { bytes: this.total, droppedBytes: lost, truncated: true };
+      }
     } finally {
       await main.close();
       if (rewrite) await rewrite.close().catch(() => undefined);
