@@ -100,6 +100,36 @@ metrics: { textfile: ./prom/rearguard.prom }
   });
 });
 
+describe.runIf(tmpfsOk)('fault: ENOSPC on state_dir while a unit floods its log', () => {
+  it('the log cannot be rewritten at the end: the unit keeps its status, the log keeps its head and says why the rest was dropped, nothing beside it', async () => {
+    const state = await tmpfsAt('state', '512k');
+    // The unit's last act fills state_dir: the fixed point is after its output, before the log is cut to log_max.
+    await ws.write(
+      'rearguard.yml',
+      `version: 1
+state_dir: ./state
+stages:
+  - name: s
+    units:
+      - name: chatty
+        run: [sh, -c, 'seq 1 30000; head -c 10000000 /dev/zero > state/filler 2>/dev/null; i=0; while echo x > state/f$i 2>/dev/null; do i=$((i+1)); done; true']
+        log_max: 8KiB
+`,
+    );
+    const result = await runCli(['orchestrate', '--json', 'r.json'], { cwd: ws.dir });
+    expect(result.stdout).toMatch(/^verdict: /m);
+    const [unit] = unitsOf(await ws.readJson('r.json')) as Array<{ name: string; status: string; log: string; log_truncated?: { bytes: number; dropped_bytes: number } }>;
+    expect(unit!.status).toBe('ok');
+    const printed = Array.from({ length: 30_000 }, (_, i) => `${i + 1}\n`).join('').length;
+    expect(unit!.log_truncated).toEqual({ bytes: printed, dropped_bytes: printed - 8192 });
+    const log = await readFile(unit!.log, 'utf8');
+    expect(log).toMatch(/\n1\n2\n3\n/);
+    expect(log).toMatch(/log_max: the log could not be rewritten \(ENOSPC: no space left on device, write\); \d+ bytes of output after the first 8192 were dropped/);
+    expect((await readdir(path.dirname(unit!.log))).filter((n) => n.startsWith('chatty.log.'))).toEqual([]);
+    expect(existsSync(path.join(state, 'rearguard.lock'))).toBe(false);
+  });
+});
+
 describe.runIf(tmpfsOk)('fault: ENOSPC in the artifact folder during sqlite_backup', () => {
   it('fails naming ENOSPC and the folder; no final-named copy, no temp or journal left, lock released', async () => {
     const db = new Database(ws.file('app.db'));
