@@ -77,30 +77,29 @@ function formatElapsed(ms: number): string {
   return elapsed < 60_000 ? `${(Math.floor(elapsed / 100) / 10).toFixed(1)}s` : formatDuration(elapsed);
 }
 
-/** "12.3s / timeout 5m00s", or the elapsed time alone when nothing times out. */
-function formatTimes(unit: RunningUnit, now: number): { text: string; near: boolean } {
+/** The elapsed time and, when the unit has one, " / timeout 5m00s"; `near` when most of the timeout is used. */
+function formatTimes(unit: RunningUnit, now: number): { elapsed: string; timeout: string; near: boolean } {
   const elapsed = Math.max(0, now - unit.startedAt);
-  const shown = formatElapsed(elapsed);
-  if (unit.timeoutMs === undefined) return { text: shown, near: false };
-  return { text: `${shown} / timeout ${formatDuration(unit.timeoutMs)}`, near: elapsed >= unit.timeoutMs * NEAR_TIMEOUT };
+  if (unit.timeoutMs === undefined) return { elapsed: formatElapsed(elapsed), timeout: '', near: false };
+  return { elapsed: formatElapsed(elapsed), timeout: ` / timeout ${formatDuration(unit.timeoutMs)}`, near: elapsed >= unit.timeoutMs * NEAR_TIMEOUT };
 }
 
 function formatRunning(units: RunningUnit[], view: FrameView, width: number): string[] {
   const { chalk, now } = view;
   const spinner = SPINNER[Math.floor(now / 100) % SPINNER.length] ?? '-';
   const rows = units.map((unit) => ({ unit, times: formatTimes(unit, now), name: unit.attempt > 1 ? `${unit.name} (attempt ${unit.attempt})` : unit.name }));
-  const timesWidth = Math.max(0, ...rows.map((r) => widthOf(r.times.text)));
+  // Columns: name (as wide as the longest, cut so that the times always fit), elapsed (right-aligned), timeout.
+  const elapsedWidth = Math.max(0, ...rows.map((r) => widthOf(r.times.elapsed)));
+  const timesWidth = elapsedWidth + Math.max(0, ...rows.map((r) => widthOf(r.times.timeout)));
   const nameWidth = Math.max(0, ...rows.map((r) => widthOf(r.name)));
   const prefix = `  ${spinner} `;
-  // Name column: as wide as the longest name, cut so that the times always fit.
-  const room = width - widthOf(prefix) - 2 - timesWidth;
-  const column = Math.max(1, Math.min(nameWidth, room));
+  const column = Math.max(1, Math.min(nameWidth, width - widthOf(prefix) - 2 - timesWidth));
   return rows.map(({ unit, times, name }) => {
     const namePart = `${prefix}${fitText(name, column).padEnd(column)}  `;
-    const timesPart = times.text.padStart(timesWidth);
-    // Too narrow for the two columns: the line is cut as a whole.
+    const timesPart = `${times.elapsed.padStart(elapsedWidth)}${times.timeout}`;
+    // Too narrow for the columns: the line is cut as a whole.
     if (widthOf(namePart) + timesWidth > width) return fitText(`${namePart}${timesPart}`, width);
-    const spare = width - widthOf(namePart) - timesWidth - 2;
+    const spare = width - widthOf(namePart) - widthOf(timesPart) - 2;
     const tail = unit.lastLine && spare > 3 ? chalk.dim(`  ${fitText(unit.lastLine, spare)}`) : '';
     return `${namePart}${times.near ? chalk.yellow(timesPart) : chalk.dim(timesPart)}${tail}`;
   });

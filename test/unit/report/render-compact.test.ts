@@ -100,6 +100,17 @@ describe('buildCompactFrame', () => {
     expect(line).toMatch(/^ {2}\S backup-of-the-very-very-.*… {2}4\.2s \/ timeout 5m00s$/);
   });
 
+  it('aligns the elapsed times of units with different timeouts', () => {
+    const [a, b] = [unit('app-files'), unit('db', 'dumps', 10_000)];
+    const state = createLiveState(planOf([a!, b!]), T0);
+    noteUnitStarted(state, a!, 1, T0, true);
+    noteUnitStarted(state, b!, 1, T0 + 11_900, true);
+    expect(buildCompactFrame(state, { now: T0 + 12_300, rows: 10, columns: 80, chalk: plain }).slice(2, 4)).toEqual([
+      '  ⠸ app-files  12.3s / timeout 5m00s',
+      '  ⠸ db          0.4s / timeout 10.0s',
+    ]);
+  });
+
   it('shows the attempt of a retried unit, and the elapsed time alone when nothing times out (verify)', () => {
     const a = unit('a');
     const state = createLiveState(planOf([a], 'verify'), T0);
