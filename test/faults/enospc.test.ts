@@ -103,7 +103,9 @@ metrics: { textfile: ./prom/rearguard.prom }
 describe.runIf(tmpfsOk)('fault: ENOSPC on state_dir while a unit floods its log', () => {
   it('the log cannot be rewritten at the end: the unit keeps its status, the log keeps its head and says why the rest was dropped, nothing beside it', async () => {
     const state = await tmpfsAt('state', '512k');
-    // The unit's last act fills state_dir: the fixed point is after its output, before the log is cut to log_max.
+    // The unit's last act fills state_dir: the fixed point is once rearguard has written its last line (in the
+    // log's tail segment), before the log is cut to log_max. One page is freed again, room for rearguard's notes
+    // but not for the rewritten log.
     await ws.write(
       'rearguard.yml',
       `version: 1
@@ -112,7 +114,7 @@ stages:
   - name: s
     units:
       - name: chatty
-        run: [sh, -c, 'seq 1 30000; head -c 10000000 /dev/zero > state/filler 2>/dev/null; i=0; while echo x > state/f$i 2>/dev/null; do i=$((i+1)); done; true']
+        run: [sh, -c, 'seq 1 30000; until grep -qx 30000 state/runs/*/chatty.log.tail-* 2>/dev/null; do :; done; head -c 10000000 /dev/zero > state/filler 2>/dev/null; i=0; while echo x > state/f$i 2>/dev/null; do i=$((i+1)); done; rm -f state/f0']
         log_max: 8KiB
 `,
     );
