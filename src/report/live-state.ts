@@ -36,6 +36,8 @@ export interface LiveState {
   /** Running units by `stage/name`, in the order they started. */
   running: Map<string, RunningUnit>;
   done: DoneCounts;
+  /** Names of the units that failed or timed out, in the order they ended. */
+  failedNames: string[];
 }
 
 const keyOf = (unit: { stage: string; name: string }): string => `${unit.stage}/${unit.name}`;
@@ -50,6 +52,7 @@ export function createLiveState(plan: Plan, now: number): LiveState {
     preflight: { total: plan.preflight.length, done: 0, failed: 0 },
     running: new Map(),
     done: { ok: 0, warning: 0, failed: 0, skipped: 0 },
+    failedNames: [],
   };
 }
 
@@ -93,4 +96,5 @@ export function noteUnitFinished(state: LiveState, unit: PlannedUnit, result: Un
   state.running.delete(keyOf(unit));
   const bucket = result.status === 'timeout' ? 'failed' : result.status;
   state.done[bucket] += 1;
+  if (bucket === 'failed') state.failedNames.push(unit.name);
 }

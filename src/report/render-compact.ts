@@ -71,6 +71,22 @@ function formatCounts(state: LiveState): string {
   return parts.join(' · ');
 }
 
+/**
+ * "✖ failed: a, b, c" while all names fit; otherwise the newest first, as many as fit:
+ * "✖ 12 failed, newest first: l, k, j, …".
+ */
+function formatFailedNames(names: readonly string[], width: number): string {
+  const all = `✖ failed: ${names.join(', ')}`;
+  if (widthOf(all) <= width) return all;
+  let line = `✖ ${names.length} failed, newest first:`;
+  for (const [i, name] of [...names].reverse().entries()) {
+    const next = `${line}${i === 0 ? ' ' : ', '}${name}`;
+    if (widthOf(next) + 3 > width) return fitText(`${line}${i === 0 ? ' ' : ', '}…`, width);
+    line = next;
+  }
+  return fitText(line, width);
+}
+
 /** Time that keeps running, in steps of a tenth of a second: "0.4s", "12.3s", "4m05s". */
 function formatElapsed(ms: number): string {
   const elapsed = Math.max(0, ms);
@@ -108,7 +124,8 @@ function formatRunning(units: RunningUnit[], view: FrameView, width: number): st
 /**
  * The live frame: at most `rows - 1` lines (the cursor keeps the last row, so the screen never scrolls under
  * the frame), each narrower than `columns`. Priority when rows are short: the header, then the counts, then
- * the stage, then as many running units (oldest first) as fit, the rest counted in one line.
+ * the names of the failed units, then the stage, then as many running units (oldest first) as fit, the rest
+ * counted in one line.
  */
 export function buildCompactFrame(state: LiveState, view: FrameView): string[] {
   const { chalk } = view;
@@ -118,8 +135,10 @@ export function buildCompactFrame(state: LiveState, view: FrameView): string[] {
   const lines = [state.done.failed > 0 ? chalk.bold(header.replace(/ (\d+) failed/, (m) => chalk.red(m))) : chalk.bold(header)];
   if (budget === 1) return lines;
   const counts = fitText(formatCounts(state), width);
-  const stage = budget >= 4 ? [chalk.dim(formatStageLine(state, width))] : [];
-  const room = budget - 1 - 1 - stage.length;
+  // Failures stay in the frame by name even when the lines printed above it have scrolled away.
+  const failed = state.failedNames.length > 0 && budget >= 3 ? [chalk.red(formatFailedNames(state.failedNames, width))] : [];
+  const stage = budget - failed.length >= 4 ? [chalk.dim(formatStageLine(state, width))] : [];
+  const room = budget - 2 - failed.length - stage.length;
   const running = [...state.running.values()].sort((a, b) => a.startedAt - b.startedAt);
   let shown: RunningUnit[] = running;
   let more: string[] = [];
@@ -127,7 +146,7 @@ export function buildCompactFrame(state: LiveState, view: FrameView): string[] {
     shown = running.slice(0, Math.max(0, room - 1));
     more = room >= 1 ? [chalk.dim(fitText(`  … and ${running.length - shown.length} more running`, width))] : [];
   }
-  return [...lines, ...stage, ...formatRunning(shown, view, width), ...more, chalk.dim(counts)];
+  return [...lines, ...stage, ...formatRunning(shown, view, width), ...more, ...failed, chalk.dim(counts)];
 }
 
 function paintStatus(chalk: ChalkInstance, status: string): (text: string) => string {

@@ -85,7 +85,8 @@ describe('live view on a short terminal', () => {
       if (running === 8) fullFrames += 1;
       if (runningLines.some((line) => line.includes('nightly-volume-snapshot') && line.includes('…'))) cutName = true;
       expect(frame.at(-1)).toMatch(new RegExp(`^✔ \\d+ passed( · ✖ ${failed} failed)? · ${queued} queued$`));
-      // Every failure so far stays visible right above the frame or in the scrollback.
+      // Every failure so far is named in the frame, and printed right above it or in the scrollback.
+      if (failed! > 0) expect(frame.at(-2)).toBe(`✖ failed: ${FAILING.slice(0, failed).map(nameOf).join(', ')}`);
       const printed = term.all().filter((line) => /^✖ dumps\/db-\d{3} failed in/.test(line));
       expect(printed).toHaveLength(failed!);
     }

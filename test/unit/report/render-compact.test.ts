@@ -62,7 +62,7 @@ describe('buildCompactFrame', () => {
   it('collapses passed and queued units into one counts line, last', () => {
     const { state } = busyRun();
     const frame = buildCompactFrame(state, { now: NOW, rows: 40, columns: 100, chalk: plain });
-    expect(frame).toHaveLength(1 + 1 + 8 + 1);
+    expect(frame).toHaveLength(1 + 1 + 8 + 1 + 1);
     expect(frame[frame.length - 1]).toBe('✔ 34 passed · ⚠ 1 warning · ✖ 2 failed · 155 queued');
     expect(frame.join('\n')).not.toMatch(/queued\)/);
   });
@@ -79,14 +79,30 @@ describe('buildCompactFrame', () => {
     }
   });
 
-  it('keeps the header and counts when the running units do not fit, and counts the rest', () => {
+  it('keeps the header, the failures and the counts when the running units do not fit, and counts the rest', () => {
     const { state } = busyRun();
     const frame = buildCompactFrame(state, { now: NOW, rows: 8, columns: 100, chalk: plain });
     expect(frame).toHaveLength(7);
     expect(frame[0]).toContain('8 running');
-    expect(frame.slice(2, 5).map((line) => line.slice(4, 10))).toEqual(['db-037', 'db-038', 'db-039']);
-    expect(frame[5]).toBe('  … and 5 more running');
+    expect(frame.slice(2, 4).map((line) => line.slice(4, 10))).toEqual(['db-037', 'db-038']);
+    expect(frame[4]).toBe('  … and 6 more running');
+    expect(frame[5]).toBe('✖ failed: db-001, db-002');
     expect(frame[6]).toContain('155 queued');
+    expect(buildCompactFrame(state, { now: NOW, rows: 4, columns: 100, chalk: plain })).toEqual([
+      expect.stringContaining('37/200 done'),
+      '✖ failed: db-001, db-002',
+      '✔ 34 passed · ⚠ 1 warning · ✖ 2 failed · 155 queued',
+    ]);
+  });
+
+  it('names the failed units, the newest first when they do not all fit', () => {
+    const units = Array.from({ length: 30 }, (_v, i) => unit(`volume-${i}`));
+    const state = createLiveState(planOf(units), T0);
+    for (const u of units.slice(0, 12)) noteUnitFinished(state, u, result(u, u.name === 'volume-4' ? 'timeout' : 'failed'));
+    const frame = buildCompactFrame(state, { now: T0, rows: 10, columns: 60, chalk: plain });
+    expect(frame.at(-2)).toBe('✖ 12 failed, newest first: volume-11, volume-10, …');
+    const wide = buildCompactFrame(state, { now: T0, rows: 10, columns: 200, chalk: plain });
+    expect(wide.at(-2)).toBe(`✖ failed: ${units.slice(0, 12).map((u) => u.name).join(', ')}`);
   });
 
   it('cuts long unit names to the width, keeping the times readable', () => {
