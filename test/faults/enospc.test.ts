@@ -35,7 +35,8 @@ async function tmpfsAt(relative: string, size: string, inodes?: number): Promise
 }
 
 type Check = { id: string; status: string; message: string };
-const unitsOf = (report: any): Array<{ name: string; status: string; message: string; artifacts?: Array<{ checks: Check[] }> }> =>
+type Unit = { name: string; status: string; message: string; log?: string; log_truncated?: { bytes: number; dropped_bytes: number }; artifacts?: Array<{ checks: Check[] }> };
+const unitsOf = (report: any): Unit[] =>
   report.stages.flatMap((stage: any) => stage.units);
 
 describe.runIf(tmpfsOk)('fault: ENOSPC on state_dir', () => {
@@ -120,14 +121,14 @@ stages:
     );
     const result = await runCli(['orchestrate', '--json', 'r.json'], { cwd: ws.dir });
     expect(result.stdout).toMatch(/^verdict: /m);
-    const [unit] = unitsOf(await ws.readJson('r.json')) as Array<{ name: string; status: string; log: string; log_truncated?: { bytes: number; dropped_bytes: number } }>;
+    const [unit] = unitsOf(await ws.readJson('r.json'));
     expect(unit!.status).toBe('ok');
     const printed = Array.from({ length: 30_000 }, (_, i) => `${i + 1}\n`).join('').length;
     expect(unit!.log_truncated).toEqual({ bytes: printed, dropped_bytes: printed - 8192 });
-    const log = await readFile(unit!.log, 'utf8');
+    const log = await readFile(unit!.log!, 'utf8');
     expect(log).toMatch(/\n1\n2\n3\n/);
     expect(log).toMatch(/log_max: the log could not be rewritten \(ENOSPC: no space left on device, write\); \d+ bytes of output after the first 8192 were dropped/);
-    expect((await readdir(path.dirname(unit!.log))).filter((n) => n.startsWith('chatty.log.'))).toEqual([]);
+    expect((await readdir(path.dirname(unit!.log!))).filter((n) => n.startsWith('chatty.log.'))).toEqual([]);
     expect(existsSync(path.join(state, 'rearguard.lock'))).toBe(false);
   });
 });
