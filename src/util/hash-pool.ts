@@ -99,6 +99,15 @@ export class HashPool {
     );
   }
 
+  /**
+   * Starts idle workers now, up to `count` (and the pool's size), so that a hash asked for later does not wait
+   * for a thread to boot (30–40 ms). Idle workers never keep the process alive.
+   */
+  prestart(count = 1): void {
+    if (this.closed) return;
+    while (this.slots.size < Math.min(count, this.size)) this.startWorker();
+  }
+
   /** Workers started and alive now (for tests and diagnostics). */
   get workers(): number {
     return this.slots.size;

@@ -53,6 +53,15 @@ describe('HashPool equals sha256File', () => {
     for (const [i, file] of files.entries()) expect(digests[i]!.sha256).toBe(await sha256File(file));
   });
 
+  it('prestarts idle workers, no more than its size, and hashes on them as on workers started on demand', async () => {
+    pool.prestart(5);
+    expect(pool.workers).toBe(2);
+    const files = await Promise.all([makeFile('a.bin', 300_001), makeFile('b.bin', 70_000)]);
+    const digests = await Promise.all(files.map((file) => pool.hashFile(file)));
+    expect(pool.workers).toBe(2);
+    for (const [i, file] of files.entries()) expect(digests[i]!.sha256).toBe(await sha256File(file));
+  });
+
   it('hashes byte ranges like a slice of the file', async () => {
     const file = await makeFile('range.bin', 300_000);
     const content = await readFile(file);
@@ -152,7 +161,8 @@ describe('HashPool as compiled JavaScript in its own process', () => {
       await writeFile(path.join(out, `${name}.js`), js.outputText);
     }
     const file = await makeFile('child.bin', 1_000_003);
-    const script = `import { sha256FileFast } from './hash-pool.js';\nconsole.log(await sha256FileFast(${JSON.stringify(file)}));\n`;
+    // A prestarted worker left idle must not keep the process alive either.
+    const script = `import { sha256FileFast, sharedHashPool } from './hash-pool.js';\nsharedHashPool().prestart(2);\nconsole.log(await sha256FileFast(${JSON.stringify(file)}));\n`;
     await writeFile(path.join(out, 'main.mjs'), script);
     // The timeout only guards against a hang (a worker keeping the process alive); it is not a timing assertion.
     const child = await execa(process.execPath, ['main.mjs'], { cwd: out, reject: false, timeout: 30_000 });
