@@ -1,5 +1,6 @@
 // The compact live frame (pure): a progress header, the stage, the running units, the counts; never taller than the
 // terminal allows, no line wider than it. Also the lines that stay above the frame when a unit fails.
+import { stripVTControlCharacters } from 'node:util';
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../util/duration.js';
 import { countQueued, type LiveState, type RunningUnit } from './live-state.js';
@@ -29,6 +30,16 @@ export function fitText(text: string, width: number): string {
 }
 
 const widthOf = (text: string): number => [...text].length;
+
+/**
+ * Text from a unit's output as one line that only prints: escape sequences removed, tabs and other control
+ * characters made spaces. A carriage return or a cursor move in a log line would otherwise move the cursor
+ * the frame is measured from.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+}
 
 /** The first of `candidates` that fits `width`, else the last one cut to it. */
 function firstFitting(candidates: string[], width: number): string {
@@ -116,7 +127,7 @@ function formatRunning(units: RunningUnit[], view: FrameView, width: number): st
     // Too narrow for the columns: the line is cut as a whole.
     if (widthOf(namePart) + timesWidth > width) return fitText(`${namePart}${timesPart}`, width);
     const spare = width - widthOf(namePart) - widthOf(timesPart) - 2;
-    const tail = unit.lastLine && spare > 3 ? chalk.dim(`  ${fitText(unit.lastLine, spare)}`) : '';
+    const tail = unit.lastLine && spare > 3 ? chalk.dim(`  ${fitText(printable(unit.lastLine), spare)}`) : '';
     return `${namePart}${times.near ? chalk.yellow(timesPart) : chalk.dim(timesPart)}${tail}`;
   });
 }
@@ -162,16 +173,16 @@ function paintStatus(chalk: ChalkInstance, status: string): (text: string) => st
 export function formatUnitOutcome(result: UnitResult, checks: CheckResult[], chalk: ChalkInstance): string[] {
   const paint = paintStatus(chalk, result.status === 'timeout' ? 'failed' : result.status);
   const mark = result.status === 'warning' ? '⚠' : '✖';
-  const lines = [paint(`${mark} ${result.stage}/${result.name} ${statusWord(result)} in ${formatDuration(result.duration_ms)}: ${result.message}`)];
+  const lines = [paint(`${mark} ${result.stage}/${result.name} ${statusWord(result)} in ${formatDuration(result.duration_ms)}: ${printable(result.message)}`)];
   for (const check of checks.filter((c) => c.status === 'failed' || c.status === 'warning')) {
-    lines.push(paintStatus(chalk, check.status)(`    ${check.id} ${check.target}: ${check.status}: ${check.message}`));
+    lines.push(paintStatus(chalk, check.status)(`    ${check.id} ${check.target}: ${check.status}: ${printable(check.message)}`));
   }
-  for (const line of result.log_tail?.slice(-LOG_TAIL_LINES) ?? []) lines.push(chalk.dim(`    | ${line}`));
+  for (const line of result.log_tail?.slice(-LOG_TAIL_LINES) ?? []) lines.push(chalk.dim(`    | ${printable(line)}`));
   return lines;
 }
 
 /** The line printed above the frame for a pre-flight check that did not pass. */
 export function formatPreflightOutcome(result: CheckResult, chalk: ChalkInstance): string {
   const mark = result.status === 'failed' ? '✖' : '⚠';
-  return paintStatus(chalk, result.status)(`${mark} pre-flight ${result.id} ${result.target}: ${result.status}: ${result.message}`);
+  return paintStatus(chalk, result.status)(`${mark} pre-flight ${result.id} ${result.target}: ${result.status}: ${printable(result.message)}`);
 }

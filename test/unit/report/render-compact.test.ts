@@ -3,7 +3,7 @@ import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { Plan, PlannedUnit } from '../../../src/plan/types.js';
 import { createLiveState, noteStageStarted, noteUnitFinished, noteUnitStarted, type LiveState } from '../../../src/report/live-state.js';
-import { buildCompactFrame, fitText, formatUnitOutcome } from '../../../src/report/render-compact.js';
+import { buildCompactFrame, fitText, formatUnitOutcome, printable } from '../../../src/report/render-compact.js';
 import type { UnitResult, UnitStatus } from '../../../src/report/types.js';
 
 const plain = new Chalk({ level: 0 });
@@ -174,6 +174,15 @@ describe('formatUnitOutcome', () => {
     expect(formatUnitOutcome(result(u, 'timeout', { level: 'warning', message: 'timed out after 1m' }), [], plain)[0]).toBe(
       '✖ dumps/logs timeout (warning level) in 1.2s: timed out after 1m',
     );
+  });
+});
+
+describe('printable', () => {
+  it('keeps a log line on its line: no escape sequences, carriage returns or tabs reach the terminal', () => {
+    expect(printable('\u001b[31mred\u001b[0m\tdone\r50%\u001b[2A\u0007')).toBe('red done 50%');
+    const u = unit('db');
+    const [, tail] = formatUnitOutcome(result(u, 'failed', { log_tail: ['progress 10%\rprogress 90%\u001b[1A'] }), [], plain);
+    expect(tail).toBe('    | progress 10% progress 90%');
   });
 });
 
