@@ -1,6 +1,8 @@
 // The live view on a real pseudo-terminal of 40 rows x 100 columns, with 200 units at concurrency 8: a compact
 // frame that never outgrows the screen, running units with elapsed time and timeout, failures printed as they
-// happen and kept, no "(queued)" lines, and the summary in place of the frame at the end.
+// happen and kept, no "(queued)" lines, and the summary in place of the frame at the end. An audit too large
+// for the tree prints plain lines.
+import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, makeWorkspace, type Workspace } from '../helpers/cli.js';
@@ -127,5 +129,33 @@ describe('live view on a short terminal', () => {
     expect(all.filter((line) => line.startsWith('received SIGINT: starting nothing new'))).toHaveLength(1);
     expect(all.some((line) => /\/60 done/.test(line))).toBe(false);
     expect(all.filter((line) => line !== '').at(-1)).toMatch(/^verdict: critical \(exit 2\)/);
+  });
+
+  it.runIf(HAVE_SCRIPT)('audit: the findings tree while it fits the terminal, plain lines when it would not', async () => {
+    const configOf = async (file: string, units: number, artifacts: number): Promise<void> => {
+      const entries: string[] = [];
+      for (let u = 0; u < units; u++) {
+        const paths: string[] = [];
+        for (let a = 0; a < artifacts; a++) paths.push(`          - path: ${await ws.write(`backups/${file}-${u}-${a}.dump`, 'dump\n')}\n            max_age: 1h\n`);
+        entries.push(`      - name: u${u}\n        run: ['true']\n        artifacts:\n${paths.join('')}`);
+      }
+      await ws.write(`${file}.yml`, `version: 1\nstate_dir: ./.rearguard\nstages:\n  - name: s\n    units:\n${entries.join('')}`);
+    };
+    await configOf('small', 1, 1);
+    await configOf('big', 10, 10);
+    const audit = (file: string) =>
+      execa('script', ['-qec', `stty rows ${ROWS} cols ${COLUMNS}; ${process.execPath} ${BIN} audit -c ${file}`, '/dev/null'], {
+        cwd: ws.dir,
+        reject: false,
+        env: { CI: '', TERM: 'xterm-256color' },
+      });
+    const small = stripVTControlCharacters((await audit('small.yml')).stdout);
+    expect(small).toMatch(/✔ headroom: /);
+    const big = stripVTControlCharacters((await audit('big.yml')).stdout);
+    // 100 artifacts, several findings each: the tree would be far taller than 40 rows.
+    expect(big).toMatch(/^rearguard audit: run \S+, 1 stage\(s\), 10 unit\(s\)/);
+    expect(big.match(/^preflight headroom ok: /gm)).toHaveLength(100);
+    expect(big).not.toMatch(/[◼✔]/);
+    expect(big).toMatch(/verdict: partial \(exit 1\): audit warnings/);
   });
 });

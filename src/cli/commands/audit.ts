@@ -5,6 +5,7 @@ import { gatherInventory } from '../../engine/inventory.js';
 import type { RunObserver } from '../../engine/observer.js';
 import { buildPlan } from '../../plan/build-plan.js';
 import type { PlannedPreflight } from '../../plan/types.js';
+import { chooseLiveView } from '../../report/choose-live-view.js';
 import { createListrRenderer } from '../../report/render-listr.js';
 import { createPlainRenderer } from '../../report/render-plain.js';
 import type { CommonFlags } from '../options.js';
@@ -56,6 +57,13 @@ export async function auditCommand(flags: CommonFlags, io: CommandIo): Promise<n
       warning: record('warning'),
       runFinished: record('runFinished'),
       async done() {
+        // A tree taller than the terminal would scroll its findings away (and listr2 takes minutes to draw
+        // thousands of tasks): the audit is over by now, so plain lines say the same at once.
+        if (chooseLiveView(findingsPlan, io.screen?.size().rows ?? 0) === 'compact') {
+          const plain = createPlainRenderer(io.output, chalk, { quiet: false, verbose: config.options.verbose });
+          for (const event of events) event(plain);
+          return;
+        }
         const listr = createListrRenderer(io.output, chalk, findingsPlan, { verbose: config.options.verbose });
         for (const event of events) event(listr);
         await listr.done();
