@@ -23,6 +23,16 @@ export async function deliverRun(build: (deliveryWarnings: string[]) => RunRepor
   const { config, effects } = targets;
   const problems: string[] = [];
   let report = build(problems);
+  // The run's own record is state, kept first: a state_dir that cannot take it makes the run partial before
+  // any receiver hears of it (`audit` and `history` read the last runs from there).
+  const record = path.join(config.stateDir, 'runs', targets.runId, 'report.json');
+  const keepRecord = (r: RunReport): Promise<string[]> =>
+    writeJsonReport(record, r).then(
+      () => [],
+      (error: Error) => [`could not keep the report in state_dir/runs/${targets.runId}: ${error.message}`],
+    );
+  if (effects.runRecord) addProblems(await keepRecord(report));
+  const recorded = report;
   if (effects.deliver) {
     // Metrics and webhooks load only for runs that deliver (not for plan or audit).
     const [{ publishMetrics }, { sendNotifications }] = await Promise.all([import('../report/metrics.js'), import('../report/notify.js')]);
@@ -38,12 +48,8 @@ export async function deliverRun(build: (deliveryWarnings: string[]) => RunRepor
     ? { json: config.options.jsonPath ?? config.report.json, junit: config.options.junitPath ?? config.report.junit }
     : { json: config.options.jsonPath, junit: config.options.junitPath };
   await writeReportFiles(report, files, targets.warn);
-  if (effects.runRecord) {
-    // Every run keeps its own report beside its logs; `audit` reads the last runs' verdicts from there.
-    await writeJsonReport(path.join(config.stateDir, 'runs', targets.runId, 'report.json'), report).catch((error: Error) =>
-      targets.warn(`could not keep the report in state_dir/runs/${targets.runId}: ${error.message}`),
-    );
-  }
+  // The record was kept before delivery; it is kept again when delivery changed the report.
+  if (effects.runRecord && report !== recorded) for (const problem of await keepRecord(report)) targets.warn(problem);
   return report;
 
   function addProblems(found: string[]): RunReport {

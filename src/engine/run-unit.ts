@@ -78,7 +78,15 @@ export async function runUnit(unit: PlannedUnit, ctx: UnitRunContext): Promise<U
 /** Builds the unit's environment and runs its attempts, with its log in the run folder. */
 async function runAction(unit: PlannedUnit, ctx: UnitRunContext): Promise<{ action: ActionResult; attempts: number; log: string }> {
   const log = unitLogPath(ctx.runDir, unit.name);
-  const note = (line: string): Promise<void> => appendFile(log, `[rearguard ${new Date().toISOString()}] ${line}\n`, { mode: 0o600 });
+  // A note that cannot be written (a full or read-only state_dir) never stops the unit: the first such failure
+  // is a warning that makes the run at least partial, and the unit goes on without its notes.
+  let noteLost = false;
+  const note = (line: string): Promise<void> =>
+    appendFile(log, `[rearguard ${new Date().toISOString()}] ${line}\n`, { mode: 0o600 }).catch((error: Error) => {
+      if (noteLost) return;
+      noteLost = true;
+      ctx.onWarning(`unit ${unit.name}: could not write its log ${log}: ${error.message}`);
+    });
   let env: Record<string, string>;
   try {
     const built = await buildUnitEnv(ctx.config.env, unit.envFile, unit.env);

@@ -99,6 +99,33 @@ metrics: { textfile: ./prom/rearguard.prom }
     expect((await readdir(path.join(state, 'history'))).filter((n) => n !== historyName)).toEqual([]);
     expect(existsSync(path.join(state, 'rearguard.lock'))).toBe(false);
   });
+  it('full once the units are done: the run cannot keep its own record, so it is partial (exit 1), and report, metrics and exit code agree', async () => {
+    const state = await tmpfsAt('state', '256k');
+    await ws.write(
+      'rearguard.yml',
+      `version: 1
+state_dir: ./state
+stages:
+  - name: s
+    units:
+      - name: ping
+        run: ["true"]
+report: { json: ./report.json }
+metrics: { textfile: ./prom/rearguard.prom }
+`,
+    );
+    const result = await runCli(['orchestrate'], {
+      cwd: ws.dir,
+      env: { NODE_OPTIONS: `--import ${FILL}`, REARGUARD_TEST_FILL_AT: 'unit s/ping: ok', REARGUARD_TEST_FILL_DIR: state },
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    expect(result.verdictLine).toMatch(/^verdict: partial \(exit 1\): .*could not keep the report in state_dir\/runs\/\S+: ENOSPC/);
+    const report = await ws.readJson('report.json');
+    expect(report).toMatchObject({ verdict: 'partial', exit_code: 1 });
+    expect(unitsOf(report).map((u) => [u.name, u.status])).toEqual([['ping', 'ok']]);
+    expect(await readFile(ws.file('prom/rearguard.prom'), 'utf8')).toMatch(/^rearguard_run_status\{command="orchestrate"\} 1$/m);
+    expect(existsSync(path.join(state, 'rearguard.lock'))).toBe(false);
+  });
 });
 
 describe.runIf(tmpfsOk)('fault: ENOSPC on state_dir while a unit floods its log', () => {
