@@ -133,7 +133,8 @@ async function runPlannedWork(
 }
 
 function failInternally(results: RunResults, error: unknown, observer: ReturnType<typeof combineObservers>): void {
-  results.internalError = (error as Error).stack ?? String(error);
+  // The reason names the failure; the error's own "Error: " prefix (its stack's first line) would say it twice.
+  results.internalError = error instanceof Error ? error.message : String(error);
   observer.warning(`internal error: ${(error as Error).message}`);
 }
 
