@@ -1,5 +1,5 @@
 // The size rule's arithmetic (pure, integers only): the median of recent verified sizes and the allowed band.
-import type { HistoryEntry } from '../../src/contract/history.js';
+import { isSameBackup, type HistoryEntry } from '../../src/contract/history.js';
 
 /** Size bounds in force for the next artifact: the median of the window and the allowed range, in whole bytes. */
 export interface SizeBaseline {
@@ -65,13 +65,8 @@ export function percentChange(bytes: number, median: number): string {
   return `${diff < 0n ? '-' : '+'}${pct < 0n ? -pct : pct}%`;
 }
 
-/** Drops the newest entry when it is this very artifact, so a re-check is not compared with itself. */
-export function entriesBefore(entries: HistoryEntry[], current: { file?: string; bytes?: number; sha256?: string }): HistoryEntry[] {
+/** Drops the newest entry when it is this very backup, so a re-check is not compared with itself. */
+export function entriesBefore(entries: HistoryEntry[], current: { file?: string; bytes?: number; sha256?: string; mtimeMs?: number }): HistoryEntry[] {
   const last = entries[entries.length - 1];
-  const same =
-    last !== undefined &&
-    last.file === current.file &&
-    last.bytes === current.bytes &&
-    (last.sha256 === undefined || current.sha256 === undefined || last.sha256 === current.sha256);
-  return same ? entries.slice(0, -1) : entries;
+  return last !== undefined && isSameBackup(last, current) ? entries.slice(0, -1) : entries;
 }

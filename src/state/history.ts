@@ -80,6 +80,7 @@ export function parseHistoryDocument(file: string, text: string): { doc: History
       ...(parseByteCount(entry.files) !== undefined && { files: parseByteCount(entry.files)! }),
       ...(typeof entry.sha256 === 'string' && { sha256: entry.sha256 }),
       file: entry.file,
+      ...(typeof entry.mtime === 'string' && Number.isFinite(Date.parse(entry.mtime)) && { mtime: entry.mtime }),
     });
   }
   return {

@@ -1,6 +1,6 @@
 // Records an artifact that passed every check in its size history, once per distinct backup.
 import type { ArtifactFacts } from '../../contract/check.js';
-import type { HistoryReader } from '../../contract/history.js';
+import { isSameBackup, type HistoryReader } from '../../contract/history.js';
 import { appendHistory, historyFile } from '../../state/history.js';
 
 /**
@@ -18,7 +18,7 @@ export async function recordVerifiedSize(
 ): Promise<string | undefined> {
   if (!facts.file || facts.bytes === undefined) return undefined;
   const last = (await history.read(1).catch(() => []))[0];
-  if (last && last.file === facts.file && last.bytes === facts.bytes && last.sha256 === facts.sha256) return undefined;
+  if (last && isSameBackup(last, facts)) return undefined;
   let setAside: string | undefined;
   try {
     ({ setAside } = await appendHistory(stateDir, unit, pattern, {
@@ -28,6 +28,7 @@ export async function recordVerifiedSize(
       ...(facts.files !== undefined && { files: facts.files }),
       ...(facts.sha256 && { sha256: facts.sha256 }),
       file: facts.file,
+      ...(facts.mtimeMs !== undefined && { mtime: new Date(Math.trunc(facts.mtimeMs)).toISOString() }),
     }));
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;

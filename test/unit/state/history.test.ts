@@ -9,6 +9,7 @@ import {
   HISTORY_LIMIT,
   HistoryCorruptError,
   historyFile,
+  historyReader,
   largestRecentTotal,
   listSetAsideHistory,
   parseByteCount,
@@ -144,6 +145,19 @@ describe('entriesBefore', () => {
     expect(entriesBefore(entries, { file: '/b/app-2.tar.gz', bytes: 20 })).toHaveLength(1);
     expect(entriesBefore(entries, { file: '/b/app-3.tar.gz', bytes: 20 })).toHaveLength(2);
     expect(entriesBefore(entries, { file: '/b/app-2.tar.gz', bytes: 21 })).toHaveLength(2);
+  });
+
+  it('keeps it when the same file was rewritten in place at the same size (its mtime moved), and reads the mtime back', async () => {
+    const at = '2026-11-20T02:00:00.000Z';
+    const recorded = { ...entry(20, 2), file: '/b/db.dump', mtime: at };
+    const entries = [entry(10, 1), recorded];
+    expect(entriesBefore(entries, { file: '/b/db.dump', bytes: 20, mtimeMs: Date.parse(at) + 0.4 })).toHaveLength(1);
+    expect(entriesBefore(entries, { file: '/b/db.dump', bytes: 20, mtimeMs: Date.parse(at) + 86_400_000 })).toHaveLength(2);
+    // Entries recorded before the mtime was kept still match on file and size.
+    expect(entriesBefore([entry(10, 1), { ...entry(20, 2), file: '/b/db.dump' }], { file: '/b/db.dump', bytes: 20, mtimeMs: 1 })).toHaveLength(1);
+    const state = ws.file('state');
+    await appendHistory(state, 'u', '/b/db.dump', recorded);
+    expect((await historyReader(state, 'u', '/b/db.dump').read(5)).at(-1)?.mtime).toBe(at);
   });
 });
 
