@@ -15,13 +15,21 @@
  */
 export const SQLITE_DRIVER_SOURCE = String.raw`
 function loadNodeSqlite() {
-  // node:sqlite prints an ExperimentalWarning when first loaded; in this worker only, warnings stay silent.
-  process.removeAllListeners('warning');
+  // node:sqlite announces itself with an ExperimentalWarning when first loaded: that one warning is not
+  // shown (it says nothing about the backup being checked); every other warning goes through as usual.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (warning, ...rest) {
+    const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
+    if (type === 'ExperimentalWarning' && /SQLite/.test(String(warning && warning.message || warning))) return;
+    return emitWarning.call(process, warning, ...rest);
+  };
   try {
     const sqlite = require('node:sqlite');
     return typeof sqlite.backup === 'function' && typeof sqlite.DatabaseSync === 'function' ? sqlite : undefined;
   } catch {
     return undefined;
+  } finally {
+    process.emitWarning = emitWarning;
   }
 }
 
