@@ -17,7 +17,8 @@ export type StdinMode = 'watch' | 'pass';
  * 2. Starts argv in a new process group (setsid, else perl setpgrp; else only the command itself
  *    can be signalled) and prints a marker with its pid: rearguard knows the command started
  *    (a failure after this is never retried) and can kill it through a second session.
- * 3. After argv exits, whatever it left in its group gets SIGTERM, then SIGKILL.
+ * 3. After argv exits, the watcher is killed (by pid, then by group), and whatever argv left in its
+ *    group gets SIGTERM, then SIGKILL.
  */
 const WRAPPER = [
   'n=$1; g=$2; m=$3; shift 3',
@@ -37,7 +38,8 @@ const WRAPPER = [
   `if [ "$m" = watch ]; then grp sh -c 'cat >/dev/null; kill -s TERM -- "$1" 2>/dev/null; sleep "$2"; kill -s KILL -- "$1" 2>/dev/null' rearguard-watch "$s$p" "$g" <&3 >/dev/null 2>&1 & w=$!; fi`,
   'exec 3<&-',
   'wait "$p"; rc=$?',
-  'if [ -n "$w" ]; then kill -s KILL -- "$s$w" 2>/dev/null; fi',
+  // The watcher by its pid first: a command that ends at once can get here before the watcher's setsid made its group.
+  'if [ -n "$w" ]; then kill -s KILL -- "$w" "$s$w" 2>/dev/null; fi',
   'if [ -n "$s" ] && kill -s 0 -- "-$p" 2>/dev/null; then echo "[rearguard remote $n] leftovers" >&2; kill -s TERM -- "-$p" 2>/dev/null; i=0; while [ "$i" -lt "$g" ] && kill -s 0 -- "-$p" 2>/dev/null; do sleep 1; i=$((i+1)); done; kill -s KILL -- "-$p" 2>/dev/null; fi',
   // The last word: without it, an exit 255 of ssh means the connection was lost, not the command's status.
   'echo "[rearguard remote $n] exit=$rc" >&2',
