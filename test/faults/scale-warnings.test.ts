@@ -1,4 +1,4 @@
-// No noise at scale: 1,000 units on a terminal (the live view) and a verify of 10,000 artifacts (1,000 with checksums)
+// Fault: a run at scale (no Node warning may reach the user): 1,000 units on a terminal (the live view) and a verify of 10,000 artifacts (1,000 with checksums)
 // print no Node warning (MaxListenersExceededWarning, deprecations, ...). Node's warnings are left on: the
 // environment clears NODE_NO_WARNINGS, so a warning any part of the run causes reaches stderr and fails the test.
 import { createHash } from 'node:crypto';
