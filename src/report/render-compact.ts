@@ -32,13 +32,19 @@ export function fitText(text: string, width: number): string {
 const widthOf = (text: string): number => [...text].length;
 
 /**
- * Text from a unit's output as one line that only prints: escape sequences removed, tabs and other control
- * characters made spaces. A carriage return or a cursor move in a log line would otherwise move the cursor
+ * Text from a unit's output as one line that only prints: escape sequences removed, tabs, carriage returns
+ * and newlines made spaces, other control characters dropped. A carriage return or a cursor move in a log line would otherwise move the cursor
  * the frame is measured from.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  // Whitespace controls become a space; any other control left once the escape sequences are gone (a bell
+  // ending one, which Node versions strip differently) is dropped.
+  return (
+    stripVTControlCharacters(text)
+      .replace(/[\t\n\v\f\r]/g, ' ')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+  );
 }
 
 /** The first of `candidates` that fits `width`, else the last one cut to it. */
