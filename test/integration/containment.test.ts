@@ -114,6 +114,9 @@ for (const cgroups of [true, false]) {
       const [first] = await pids('first.pid', 1);
       const [daemon] = await pids('daemon.pid', 1);
       const [background] = await pids('child.pid', 1);
+      // Without a cgroup the record is written just after the spawn returns, and the program may have written
+      // its pid files before the parent got that far: the fixed point is the record itself.
+      await waitUntil(() => readLive(runDir).length === 1, 'the live record of the program');
       expect(readLive(runDir)).toHaveLength(1);
       child.kill('SIGKILL');
       await child;
