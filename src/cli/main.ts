@@ -158,9 +158,9 @@ export async function main(argv: string[]): Promise<void> {
   process.stderr.on('error', () => undefined);
   const code = await runCli(argv);
   // Exit here rather than by draining the event loop: the run is complete (reports written, metrics
-  // pushed, lock released) and stdout/stderr writes are synchronous on Linux. A natural exit frees the
-  // environment and lets the garbage collector finalize native objects after Node 24 has torn the
-  // environment down; better-sqlite3 12 then aborts the process (Assertion failed: (env) != nullptr),
-  // turning a finished run into a crash with no exit code.
+  // pushed, lock released) and stdout/stderr writes are synchronous on Linux, so nothing is lost, and a
+  // handle a library left open cannot keep a finished gate from answering. It also spares the collector's
+  // teardown of native objects, which better-sqlite3 12 does not survive on Node 24.19+ (Node 24 no longer
+  // loads it, see src/util/sqlite-driver-source.ts).
   process.exit(code);
 }

@@ -163,6 +163,8 @@ describe('fault: a stop signal in each phase of a run', () => {
       const title = upload
         ? `${signal} during the ${phase.phase}: exit 2, the report names every unit, metrics written, lock released, no temp file and no unverified copy on the host, the previous copy untouched, nothing left running`
         : `${signal} during the ${phase.phase}: exit 2, the report names every unit, metrics written, lock released, scratch removed, nothing left running`;
+      // Uploads go over SSH. Under CI a missing sshd fails the file (requireTool throws); only a developer's machine
+      // without openssh-server skips the upload rows, and is told what to install.
       it.skipIf(upload !== undefined && !sshdAvailable)(title, async () => {
         const remote = ws.file('nas/backup');
         if (upload) {
