@@ -6,6 +6,7 @@ const ci = Boolean(process.env.CI) && process.env.CI !== 'false';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/helpers/no-better-sqlite3.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,5 +1,4 @@
 // Fault: a disk fills up (ENOSPC on a real small tmpfs): state_dir, the artifact folder during sqlite_backup, the restore scratch folder, and the remote folder of an upload.
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,6 +9,7 @@ import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 import { makeTar } from '../helpers/fixtures.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { hostYaml, startSshd, type Sshd } from '../helpers/sshd.js';
+import { openTestDb } from '../helpers/sqlite-db.js';
 import { mountTmpfs, requireTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
 
 const FILL = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fill-at-line.mjs');
@@ -162,12 +162,11 @@ stages:
 
 describe.runIf(tmpfsOk)('fault: ENOSPC in the artifact folder during sqlite_backup', () => {
   it('fails naming ENOSPC and the folder; no final-named copy, no temp or journal left, lock released', async () => {
-    const db = new Database(ws.file('app.db'));
+    const db = openTestDb(ws.file('app.db'));
     db.exec('CREATE TABLE t (x TEXT)');
-    const insert = db.prepare('INSERT INTO t VALUES (?)');
     db.transaction(() => {
-      for (let i = 0; i < 2500; i += 1) insert.run('y'.repeat(200));
-    })();
+      for (let i = 0; i < 2500; i += 1) db.run('INSERT INTO t VALUES (?)', 'y'.repeat(200));
+    });
     db.close();
     const backups = await tmpfsAt('backups', '192k');
     await ws.write(

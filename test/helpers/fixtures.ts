@@ -2,7 +2,6 @@
 import { ARTIFACT_KINDS } from '../../src/cli/artifact-kinds.js';
 import { normalizeArtifact } from '../../src/config/normalize.js';
 import type { CommandName, ResolvedArtifact } from '../../src/config/types.js';
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import type { ArtifactTarget, CheckContext } from '../../src/contract/check.js';
 import { createExec } from '../../src/exec/index.js';
+import { openTestDb } from './sqlite-db.js';
 
 /** Options of makeSqlite. */
 export interface SqliteFixture {
@@ -24,14 +24,13 @@ export interface SqliteFixture {
 /** Writes a SQLite database with a table, an index and `rows` rows; optionally corrupts it. */
 export async function makeSqlite(file: string, options: SqliteFixture = {}): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma(options.wal ? 'journal_mode = WAL' : 'journal_mode = DELETE');
+  const db = openTestDb(file);
+  db.exec(options.wal ? 'PRAGMA journal_mode = WAL' : 'PRAGMA journal_mode = DELETE');
   db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL)');
   db.exec('CREATE INDEX notes_title ON notes (title)');
-  const insert = db.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
   db.transaction(() => {
-    for (let i = 0; i < (options.rows ?? 400); i += 1) insert.run(`title ${i}`, `body ${i} `.repeat(20));
-  })();
+    for (let i = 0; i < (options.rows ?? 400); i += 1) db.run('INSERT INTO notes (title, body) VALUES (?, ?)', `title ${i}`, `body ${i} `.repeat(20));
+  });
   db.close();
   if (options.corrupt) await corruptSqlite(file, options.corrupt);
   return file;

@@ -1,21 +1,20 @@
 // sqlite_backup units through the CLI: an online copy while a real writer keeps inserting in WAL mode.
-import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, ROOT, runCli, type Workspace } from '../helpers/cli.js';
+import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
 import { makeSqlite } from '../helpers/fixtures.js';
+import { betterSqlite3Path, nodeSqliteComplete, openTestDb } from '../helpers/sqlite-db.js';
 
-const BETTER_SQLITE = createRequire(path.join(ROOT, 'package.json')).resolve('better-sqlite3');
-
-// A separate process, as the application would be: inserts one row per transaction until killed.
+// A separate process, as the application would be: inserts one row per transaction until killed. It opens the
+// database with the same driver the tests use (argv[1] is 'node:sqlite' or the path of better-sqlite3).
 const WRITER = `
-const Database = require(process.argv[1]);
-const db = new Database(process.argv[2], { timeout: 5000 });
-db.pragma('journal_mode = WAL');
+const driver = process.argv[1];
+const db = driver === 'node:sqlite'
+  ? new (require('node:sqlite').DatabaseSync)(process.argv[2], { timeout: 5000 })
+  : new (require(driver))(process.argv[2], { timeout: 5000 });
+db.exec('PRAGMA journal_mode = WAL');
 const insert = db.prepare('INSERT INTO notes (title, body) VALUES (?, ?)');
 let n = 0;
 setInterval(() => { for (let i = 0; i < 20; i += 1) insert.run('live ' + n++, 'written during the backup '.repeat(8)); }, 2);
@@ -35,16 +34,19 @@ afterEach(async () => {
 });
 
 function countRows(file: string): number {
-  const db = new Database(file, { readonly: true });
+  const db = openTestDb(file, { readonly: true });
   try {
-    return (db.prepare('SELECT count(*) AS n FROM notes').get() as { n: number }).n;
+    return db.value('SELECT count(*) FROM notes') as number;
   } finally {
     db.close();
   }
 }
 
 async function startWriter(file: string): Promise<void> {
-  writer = execa(process.execPath, ['-e', WRITER, BETTER_SQLITE, file], { reject: false, buffer: false });
+  writer = execa(process.execPath, ['--no-warnings', '-e', WRITER, nodeSqliteComplete() ? 'node:sqlite' : betterSqlite3Path(), file], {
+    reject: false,
+    buffer: false,
+  });
   await new Promise<void>((resolve, reject) => {
     writer!.stdout!.once('data', () => resolve());
     writer!.once('exit', () => reject(new Error('the writer exited before writing')));
@@ -85,8 +87,8 @@ describe('sqlite_backup units', () => {
     expect(files[0]).toMatch(/^db-\d{8}T\d{6}Z\.sqlite3$/);
     const copy = ws.file(`backups/${files[0]}`);
     expect(countRows(copy)).toBeGreaterThanOrEqual(20_000);
-    const db = new Database(copy, { readonly: true });
-    expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
+    const db = openTestDb(copy, { readonly: true });
+    expect(db.value('PRAGMA journal_mode')).toBe('delete');
     db.close();
     // The writer was never blocked: it kept inserting during and after the copy.
     await new Promise((r) => setTimeout(r, 100));

@@ -25,3 +25,14 @@ describe('the SQLite driver of the worker threads', () => {
     expect(await driverName()).toBe(hasNodeSqliteBackup() ? 'node:sqlite' : 'better-sqlite3');
   });
 });
+
+describe('the test processes themselves', () => {
+  it(`${hasNodeSqliteBackup() ? 'refuse' : 'may'} to load better-sqlite3 on Node ${process.versions.node}`, () => {
+    const open = (): void => {
+      const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => { close(): void };
+      new Database(':memory:').close();
+    };
+    if (hasNodeSqliteBackup()) expect(open).toThrow(/must not be loaded on Node/);
+    else expect(open).not.toThrow();
+  });
+});
