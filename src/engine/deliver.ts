@@ -34,13 +34,19 @@ export async function deliverRun(build: (deliveryWarnings: string[]) => RunRepor
   if (effects.runRecord) addProblems(await keepRecord(report));
   const recorded = report;
   if (effects.deliver) {
-    // Metrics and webhooks load only for runs that deliver (not for plan or audit).
-    const [{ publishMetrics }, { sendNotifications }] = await Promise.all([import('../report/metrics.js'), import('../report/notify.js')]);
+    // Metrics and webhooks load only for runs that deliver (not for plan or audit), and only when the
+    // config has somewhere to deliver them: a run without them does not pay for their code.
+    const hasMetrics = Boolean(config.metrics.pushgateway || config.metrics.textfile);
+    const [metrics, webhooks] = await Promise.all([
+      hasMetrics ? import('../report/metrics.js') : undefined,
+      config.notify.length > 0 ? import('../report/notify.js') : undefined,
+    ]);
     // Webhooks first: a failed delivery makes the run partial before any metric says otherwise, so the
     // metrics (and last_success, which only an ok run sets) carry the final status.
-    const notify = (r: RunReport): Promise<string[]> => sendNotifications(r, config).catch((error: Error) => [`notify: ${error.message}`]);
+    const notify = async (r: RunReport): Promise<string[]> =>
+      webhooks ? webhooks.sendNotifications(r, config).catch((error: Error) => [`notify: ${error.message}`]) : [];
     const afterNotify = addProblems(await notify(report));
-    addProblems(await publishMetrics(afterNotify, config).catch((error: Error) => [`metrics: ${error.message}`]));
+    if (metrics) addProblems(await metrics.publishMetrics(afterNotify, config).catch((error: Error) => [`metrics: ${error.message}`]));
     // A failed push changed the verdict after the webhooks went out: they are told the final one too.
     if (report.verdict !== afterNotify.verdict) addProblems(await notify(report));
   }
