@@ -2,11 +2,11 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { execa, type Options } from 'execa';
 import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
 import { onAbort } from '../util/abort-hub.js';
 import { createContainment, type Containment } from './containment.js';
 import { openOutputSink } from './output-sink.js';
+import { spawnChild } from './spawn-child.js';
 import type { ProcessResult, ProcessSpec } from './types.js';
 
 const DEFAULT_CAPTURE = 64 * 1024;
@@ -56,19 +56,6 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     };
     let recorded = false;
     try {
-      // execa's types list only descriptors 1-9, but any open descriptor is handed to spawn unchanged.
-      const out = sink.fd as unknown as 'inherit';
-      const execaOptions: Options = {
-        cwd: spec.cwd,
-        env: spec.env ?? {},
-        extendEnv: false,
-        detached: true,
-        stdout: spec.stdoutStream ? 'pipe' : out,
-        stderr: out,
-        buffer: false,
-        reject: false,
-        ...(spec.inputStream ? { stdin: spec.inputStream } : spec.input === undefined ? { stdin: 'ignore' } : { input: spec.input }),
-      };
       const [command, ...commandArgs] = options.containment.wrap([program, ...args]);
       const record = { id, label, program: file, pid: 0, pgid: 0, kill_grace_ms: spec.killGraceMs, started_at: new Date(started).toISOString() };
       // With a cgroup, the record can exist before the program does: a kill at any moment after
@@ -77,7 +64,15 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         recordLive(options.runDir, { ...record, cgroup: box.cgroup });
         recorded = true;
       }
-      const child = box.spawn(() => execa(command!, commandArgs, execaOptions));
+      const child = box.spawn(() =>
+        spawnChild(command!, commandArgs, {
+          cwd: spec.cwd,
+          env: spec.env ?? {},
+          stdout: spec.stdoutStream ? 'pipe' : sink.fd,
+          stderr: sink.fd,
+          ...(spec.inputStream ? { inputStream: spec.inputStream } : spec.input !== undefined && { input: spec.input }),
+        }),
+      );
       // The data flows as the reader takes it; a reader that stops closes stdout, and the program gets EPIPE.
       const streamed = spec.stdoutStream && child.stdout ? pipeline(child.stdout, spec.stdoutStream).catch(() => undefined) : undefined;
       if (child.pid !== undefined && options.runDir) {
@@ -100,7 +95,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         aborted = true;
         killAll();
       });
-      const result = await child;
+      const result = await child.exited;
       clearTimeout(timer);
       unsubscribe();
       if (killing) await killing;
@@ -112,12 +107,11 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       // Everything that could write to the stream is gone: what it holds is the program's whole stdout.
       await streamed;
       const summary = await sink.finish(DRAIN_MS);
-      const startError =
-        result.exitCode === undefined && result.signal === undefined
-          ? `could not start ${file}: ${result.code === 'ENOENT' ? 'program not found' : (result.shortMessage ?? result.message)}`
-          : undefined;
+      const startError = result.startError
+        ? `could not start ${file}: ${result.startError.code === 'ENOENT' ? 'program not found' : result.startError.message}`
+        : undefined;
       return {
-        exitCode: result.exitCode ?? null,
+        exitCode: result.exitCode,
         ...(result.signal && { signal: result.signal }),
         timedOut,
         aborted,

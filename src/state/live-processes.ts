@@ -1,5 +1,5 @@
 // What a run records of its live process trees (state_dir/runs/<id>/live/), so the run that recovers its stale lock can stop them.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { RearguardError } from '../errors.js';
 import { cgroupPids, cgroupPopulated, removeCgroup, signalCgroup } from '../exec/cgroup.js';
@@ -59,26 +59,37 @@ export function liveDir(runDir: string): string {
  */
 export function recordLive(runDir: string, record: LiveRecord): void {
   const dir = liveDir(runDir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${record.id}.json`);
   const temp = `${file}.tmp`;
-  const fd = openSync(temp, 'w', 0o600);
+  let fd: number;
   try {
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-  } finally {
-    closeSync(fd);
+    fd = openSync(temp, 'w', 0o600);
+  } catch (error) {
+    // The folder is made with the run's first record (one mkdir per run, not one per program).
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fd = openSync(temp, 'w', 0o600);
   }
-  renameSync(temp, file);
+  try {
+    try {
+      writeSync(fd, `${JSON.stringify(record)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    // A record that could not be completed leaves no temp file behind (only a kill can leave one).
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }
 
-/** Forgets a program once nothing of it runs any more (with the temp file of a record a kill left unrenamed). */
+/** Forgets a program once nothing of it runs any more. */
 export function forgetLive(runDir: string, id: string): void {
-  for (const name of [`${id}.json`, `${id}.json.tmp`]) {
-    try {
-      unlinkSync(path.join(liveDir(runDir), name));
-    } catch {
-      // Already gone.
-    }
+  try {
+    unlinkSync(path.join(liveDir(runDir), `${id}.json`));
+  } catch {
+    // Already gone.
   }
 }
 
