@@ -1,10 +1,10 @@
 // Where a process's stdout and stderr go: one pipe (a FIFO, so /dev/stdout works), read by rearguard into a capped log or a bounded capture.
 import { processExists } from '../util/process-exists.js';
+import { execFile } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { CappedLog, type LogSummary } from './capped-log.js';
 
 /** The write end handed to the child as stdout and stderr, and how the output ends. */
@@ -121,16 +121,16 @@ async function refill(): Promise<void> {
     process.once('exit', closeFifoPool);
   }
   const names = Array.from({ length: POOL_SIZE }, (_, i) => `p${Date.now().toString(36)}-${i}`);
-  const made = await execa('mkfifo', ['-m', '600', '--', ...names.map((n) => path.join(dir, n))], {
-    reject: false,
-    stdin: 'ignore',
-    env: { PATH: '/usr/bin:/bin' },
-    extendEnv: false,
+  const fifos = names.map((n) => path.join(dir, n));
+  const failure = await new Promise<string | undefined>((resolve) => {
+    execFile('mkfifo', ['-m', '600', '--', ...fifos], { env: { PATH: '/usr/bin:/bin' } }, (error, _stdout, stderr) => {
+      if (!error) return resolve(undefined);
+      const how = typeof error.code === 'number' ? `exited with ${error.code}` : `could not start (${error.code ?? error.message})`;
+      resolve(`${how}${stderr.trim() ? ` (${stderr.trim()})` : ''}`);
+    });
   });
-  if (made.exitCode !== 0) {
-    throw new Error(
-      `could not create pipes for process output: mkfifo ${made.exitCode === undefined ? 'could not start' : `exited with ${made.exitCode}`} (${made.stderr || made.shortMessage}); expected coreutils' mkfifo in /usr/bin or /bin`,
-    );
+  if (failure !== undefined) {
+    throw new Error(`could not create pipes for process output: mkfifo ${failure}; expected coreutils' mkfifo in /usr/bin or /bin`);
   }
   pool = { dir, names };
 }
