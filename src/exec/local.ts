@@ -1,5 +1,5 @@
 // Runs a local process contained (cgroup or process group, parent-death signal), output through a capped pipe, with timeout, kill grace and abort.
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
@@ -107,9 +107,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       // Everything that could write to the stream is gone: what it holds is the program's whole stdout.
       await streamed;
       const summary = await sink.finish(DRAIN_MS);
-      const startError = result.startError
-        ? `could not start ${file}: ${result.startError.code === 'ENOENT' ? 'program not found' : result.startError.message}`
-        : undefined;
+      const startError = result.startError ? `could not start ${file}: ${whyNotStarted(result.startError, spec.cwd)}` : undefined;
       return {
         exitCode: result.exitCode,
         ...(result.signal && { signal: result.signal }),
@@ -128,6 +126,12 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       if (recorded && options.runDir && !box.alive()) forgetLive(options.runDir, id);
     }
   };
+}
+
+/** Why the spawn failed, in words: spawn's ENOENT stands for a missing program and a missing working folder alike. */
+function whyNotStarted(error: NodeJS.ErrnoException, cwd: string | undefined): string {
+  if (error.code !== 'ENOENT') return error.message;
+  return cwd !== undefined && !existsSync(cwd) ? `its working folder ${cwd} does not exist` : 'program not found';
 }
 
 let defaultRunner: LocalRunner | undefined;

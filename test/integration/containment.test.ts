@@ -235,4 +235,12 @@ describe('capped log', () => {
     await exec.close();
     expect(result.startError).toBe('could not start no-such-program-here: program not found');
   });
+
+  it('says a missing working folder is missing, not that the program is', async () => {
+    const exec = createExec({ hosts: {}, stateDir: dir });
+    const cwd = path.join(dir, 'no-such-folder');
+    const result = await exec.run({ argv: ['true'], cwd, env: ENV, timeoutMs: 5_000, killGraceMs: 100 });
+    await exec.close();
+    expect(result.startError).toBe(`could not start true: its working folder ${cwd} does not exist`);
+  });
 });
