@@ -3,9 +3,9 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
-import { onAbort } from '../util/abort-hub.js';
 import { createContainment, type Containment } from './containment.js';
 import { openOutputSink } from './output-sink.js';
+import { armDeadline } from './process-deadline.js';
 import { spawnChild } from './spawn-child.js';
 import type { ProcessResult, ProcessSpec } from './types.js';
 
@@ -87,17 +87,13 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         recorded = true;
       }
       sink.closeWriteEnd();
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killAll();
-      }, spec.timeoutMs);
-      const unsubscribe = onAbort(spec.signal, () => {
-        aborted = true;
+      const disarm = armDeadline(spec.timeoutMs, spec.signal, (why) => {
+        if (why === 'timeout') timedOut = true;
+        else aborted = true;
         killAll();
       });
       const result = await child.exited;
-      clearTimeout(timer);
-      unsubscribe();
+      disarm();
       if (killing) await killing;
       let leftovers = false;
       if (box.alive()) {

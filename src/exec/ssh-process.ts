@@ -2,7 +2,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
-import { onAbort } from '../util/abort-hub.js';
+import { armDeadline } from './process-deadline.js';
 import { groupAlive, terminateGroup } from './process-group.js';
 
 /** One ssh invocation. */
@@ -94,17 +94,13 @@ export async function runSshProcess(spec: SshProcessSpec): Promise<SshProcessRes
       if (child.pid !== undefined && groupAlive(child.pid)) await terminateGroup(child.pid, 1_000);
     })();
   };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    stop();
-  }, spec.timeoutMs);
-  const unsubscribe = onAbort(spec.signal, () => {
-    aborted = true;
+  const disarm = armDeadline(spec.timeoutMs, spec.signal, (why) => {
+    if (why === 'timeout') timedOut = true;
+    else aborted = true;
     stop();
   });
   const result = await done;
-  clearTimeout(timer);
-  unsubscribe();
+  disarm();
   if (stopping) await stopping;
   await streamed;
   if (!stdin.destroyed) stdin.destroy();
