@@ -19,11 +19,22 @@ export interface TestDb {
   close(): void;
 }
 
-/** True where node:sqlite can do all the workers need: the same rule as the workers' driver choice. */
+/**
+ * True where node:sqlite can do all the workers need, found the way the workers find it: it loads, and it has
+ * the online backup API (Node 22.16+, 23.8+, 24).
+ */
 export function nodeSqliteComplete(): boolean {
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  return major >= 24 || (major === 23 && minor >= 8) || (major === 22 && minor >= 16);
+  complete ??= quietly(() => {
+    try {
+      const sqlite = require('node:sqlite') as { backup?: unknown; DatabaseSync?: unknown };
+      return typeof sqlite.backup === 'function' && typeof sqlite.DatabaseSync === 'function';
+    } catch {
+      return false;
+    }
+  });
+  return complete;
 }
+let complete: boolean | undefined;
 
 /** The path of better-sqlite3, for child processes that load it themselves on Node versions without node:sqlite. */
 export function betterSqlite3Path(): string {
