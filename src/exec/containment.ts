@@ -113,8 +113,9 @@ export function createContainment(options: ContainmentOptions = {}): Containment
 function makeBox(initialCgroup: string | undefined, home: string | undefined): ProcessBox {
   let cgroup = initialCgroup;
   let pgid: number | undefined;
-  // rearguard itself must never be in a box it signals: cgroup.kill would take it down too.
-  const usable = (): string | undefined => (cgroup && !cgroupPids(cgroup).includes(process.pid) ? cgroup : undefined);
+  // rearguard itself must never be in a box it signals: cgroup.kill would take it down too. It is only ever in
+  // one while spawn() steps in; spawn() checks once that it is out again, and gives the cgroup up otherwise.
+  const usable = (): string | undefined => cgroup;
   const box: ProcessBox = {
     get cgroup() {
       return cgroup;
@@ -129,7 +130,7 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
       try {
         child = start();
       } finally {
-        if (stepped && !moveIntoCgroup(home, process.pid)) {
+        if (stepped && (!moveIntoCgroup(home, process.pid) || cgroupPids(target).includes(process.pid))) {
           // Still inside: give the cgroup up rather than risk signalling ourselves.
           cgroup = undefined;
         }

@@ -55,6 +55,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       killing ??= box.terminate(spec.killGraceMs);
     };
     let recorded = false;
+    // Set once the box is seen empty after the program's exit: nothing can enter an empty box, so it is not asked again.
+    let empty = false;
     try {
       const [command, ...commandArgs] = options.containment.wrap([program, ...args]);
       const record = { id, label, program: file, pid: 0, pgid: 0, kill_grace_ms: spec.killGraceMs, started_at: new Date(started).toISOString() };
@@ -99,6 +101,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       if (box.alive()) {
         leftovers = true;
         await box.terminate(Math.min(spec.killGraceMs, 5_000));
+      } else {
+        empty = true;
       }
       // Everything that could write to the stream is gone: what it holds is the program's whole stdout.
       await streamed;
@@ -116,10 +120,10 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         ...(summary.truncated && { logTruncated: { bytes: summary.bytes, droppedBytes: summary.droppedBytes } }),
       };
     } finally {
-      if (box.alive()) box.kill();
+      if (!empty && box.alive()) box.kill();
       sink.closeWriteEnd();
       box.release();
-      if (recorded && options.runDir && !box.alive()) forgetLive(options.runDir, id);
+      if (recorded && options.runDir && (empty || !box.alive())) forgetLive(options.runDir, id);
     }
   };
 }
@@ -152,9 +156,12 @@ export function resolveProgram(file: string, searchPath: string, cwd = process.c
 }
 
 function isExecutable(file: string): boolean {
+  // Most folders of a PATH do not hold the program: a miss is answered without an exception (a thrown
+  // error costs more than the lookup itself, once per folder for every process a run starts).
   try {
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return false;
     accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
+    return true;
   } catch {
     return false;
   }
