@@ -1,11 +1,11 @@
 // A throwaway PostgreSQL server on loopback with password authentication, run as an unprivileged user.
 import { execa } from 'execa';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { asUnprivileged, IS_ROOT, NOBODY } from './as-user.js';
 import { requireTool } from './require-tool.js';
-import { freePort } from './sshd.js';
+import { PORT_TAKEN, PortTakenError, startOnFreePort } from './free-port.js';
 
 /** Debian keeps the server binaries out of PATH. */
 export const PG_BIN_DIRS = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'];
@@ -34,7 +34,6 @@ export async function startPostgres(): Promise<PostgresServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rearguard-pg-'));
   if (IS_ROOT) await chown(dir, NOBODY.uid, NOBODY.gid);
   const data = path.join(dir, 'data');
-  const port = await freePort();
   const password = `pw-${Math.random().toString(36).slice(2)}-secret`;
   const pwfile = path.join(dir, 'pwfile');
   await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
@@ -45,7 +44,19 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
   await run(['initdb', '-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8']);
   await rm(pwfile);
-  await run(['pg_ctl', '-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '30', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`, 'start']);
+  const serverLog = path.join(dir, 'server.log');
+  const port = await startOnFreePort(async (candidate) => {
+    const logged = await readFile(serverLog, 'utf8').catch(() => '');
+    try {
+      await run(['pg_ctl', '-D', data, '-l', serverLog, '-w', '-t', '30', '-o', `-c listen_addresses=127.0.0.1 -p ${candidate} -k ${dir} -c fsync=off`, 'start']);
+    } catch (error) {
+      // The server's own log says why it stopped; pg_ctl appends to it, so only this start's lines count.
+      const lines = (await readFile(serverLog, 'utf8').catch(() => '')).slice(logged.length);
+      if (PORT_TAKEN.test(lines)) throw new PortTakenError(`postgres could not bind 127.0.0.1:${candidate}: ${lines.trim()}`);
+      throw error;
+    }
+    return candidate;
+  });
   // The client side: a pgpass file readable by the test (root) only.
   const clientDir = await mkdtemp(path.join(os.tmpdir(), 'rearguard-pgclient-'));
   const pgpass = path.join(clientDir, 'pgpass');

@@ -1,10 +1,12 @@
 // Starts a real Pushgateway (Debian's prometheus-pushgateway) on a free loopback port for one test file.
 import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PORT_TAKEN, PortTakenError, startOnFreePort } from './free-port.js';
 import { findTool, requireTool } from './require-tool.js';
+
+export { freePort } from './free-port.js';
 
 /** A running Pushgateway. */
 export interface Pushgateway {
@@ -25,15 +27,6 @@ export function havePushgateway(): boolean {
   return requireTool('prometheus-pushgateway', INSTALL, ['/usr/bin']);
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 function parseLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [, key = '', value = ''] of text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value.replace(/\\(.)/g, '$1');
@@ -45,23 +38,35 @@ export async function startPushgateway(): Promise<Pushgateway> {
   const binary = findTool('prometheus-pushgateway', ['/usr/bin']);
   if (!binary) throw new Error(`prometheus-pushgateway is missing; install it with: ${INSTALL}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rearguard-pgw-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child: ResultPromise = execa(binary, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file=', '--web.enable-admin-api', '--log.level=warn'], {
-    cwd: dir,
-    reject: false,
-    stdio: 'ignore',
-  });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`prometheus-pushgateway did not become ready on ${url} within 10s`);
+  // Its complaint about a taken port is on stderr: kept to tell that race from any other failure.
+  const { port, child } = await startOnFreePort(async (candidate) => {
+    const started: ResultPromise = execa(binary, [`--web.listen-address=127.0.0.1:${candidate}`, '--persistence.file=', '--web.enable-admin-api', '--log.level=warn'], {
+      cwd: dir,
+      reject: false,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      buffer: false,
+    });
+    let errors = '';
+    started.stderr?.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const ready = await fetch(`http://127.0.0.1:${candidate}/-/ready`).then((r) => r.ok, () => false);
+      if (ready) break;
+      if (Date.now() > deadline || started.exitCode !== null) {
+        started.kill('SIGKILL');
+        await started.catch(() => undefined);
+        const message = `prometheus-pushgateway did not become ready on 127.0.0.1:${candidate} within 10s: ${errors.trim()}`;
+        throw PORT_TAKEN.test(errors) ? new PortTakenError(message) : new Error(message);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    // Read on, so a full pipe never blocks the server.
+    started.stderr?.resume();
+    return { port: candidate, child: started };
+  });
+  const url = `http://127.0.0.1:${port}`;
   const samples: Pushgateway['samples'] = async (name) => {
     const text = await (await fetch(`${url}/metrics`)).text();
     const out: Array<{ labels: Record<string, string>; value: number }> = [];

@@ -2,10 +2,10 @@
 import { execa, type ResultPromise } from 'execa';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedHost } from '../../src/config/types.js';
+import { PORT_TAKEN, PortTakenError, startOnFreePort } from './free-port.js';
 
 /** Absolute path of the Debian openssh-server daemon. */
 export const SSHD = '/usr/sbin/sshd';
@@ -46,17 +46,7 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from './free-port.js';
 
 /** Generates an ed25519 key pair without passphrase; returns the private key path. */
 export async function makeClientKey(dir: string, name = 'id_ed25519'): Promise<string> {
@@ -85,52 +75,61 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const clientPublic = await readFile(`${identityFile}.pub`, 'utf8');
   await writeFile(path.join(dir, 'authorized_keys'), clientPublic, { mode: 0o600 });
   const hostPublic = (await readFile(`${hostKey}.pub`, 'utf8')).trim();
-  const port = await freePort();
   const [type, key] = hostPublic.split(/\s+/);
-  const knownHostsLine = `[127.0.0.1]:${port} ${type} ${key}`;
   const knownHostsFile = path.join(dir, 'known_hosts');
-  await writeFile(knownHostsFile, `${knownHostsLine}\n`, { mode: 0o600 });
-
-  const config = [
-    'ListenAddress 127.0.0.1',
-    `Port ${port}`,
-    `HostKey ${hostKey}`,
-    `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-    `PidFile ${path.join(dir, 'sshd.pid')}`,
-    'StrictModes no',
-    'UsePAM no',
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'PrintMotd no',
-    'LogLevel INFO',
-    // sshd keeps only the first SetEnv line: every variable goes on one.
-    `SetEnv ${Object.entries({ ...(options.sourceBashrc ? {} : { SHLVL: '1' }), ...options.setEnv }).map(([k, v]) => `${k}="${v}"`).join(' ')}`,
-    ...(options.extraConfig ?? []),
-  ];
   const configFile = path.join(dir, 'sshd_config');
-  await writeFile(configFile, `${config.join('\n')}\n`, { mode: 0o600 });
-
   let output = '';
-  const child: ResultPromise = execa(SSHD, ['-D', '-e', '-f', configFile], { reject: false, stdin: 'ignore', all: true, buffer: false });
-  child.all?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sshd did not start within 10s:\n${output}`)), 10_000);
-    const poll = setInterval(() => {
-      if (output.includes('Server listening on')) {
+  // The process is returned inside an object: a promise of execa's result would wait for sshd to exit.
+  const listen = async (port: number): Promise<{ started: ResultPromise }> => {
+    await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${type} ${key}\n`, { mode: 0o600 });
+    const config = [
+      'ListenAddress 127.0.0.1',
+      `Port ${port}`,
+      `HostKey ${hostKey}`,
+      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PrintMotd no',
+      'LogLevel INFO',
+      // sshd keeps only the first SetEnv line: every variable goes on one.
+      `SetEnv ${Object.entries({ ...(options.sourceBashrc ? {} : { SHLVL: '1' }), ...options.setEnv }).map(([k, v]) => `${k}="${v}"`).join(' ')}`,
+      ...(options.extraConfig ?? []),
+    ];
+    await writeFile(configFile, `${config.join('\n')}\n`, { mode: 0o600 });
+    output = '';
+    const started: ResultPromise = execa(SSHD, ['-D', '-e', '-f', configFile], { reject: false, stdin: 'ignore', all: true, buffer: false });
+    started.all?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sshd did not start within 10s:\n${output}`)), 10_000);
+      const poll = setInterval(() => {
+        if (output.includes('Server listening on')) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve();
+        }
+      }, 20);
+      void started.then((result) => {
         clearInterval(poll);
         clearTimeout(timer);
-        resolve();
-      }
-    }, 20);
-    void child.then((result) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`sshd exited with ${result.exitCode} before listening:\n${output}`));
+        const message = `sshd exited with ${result.exitCode} before listening:\n${output}`;
+        reject(PORT_TAKEN.test(output) ? new PortTakenError(message) : new Error(message));
+      });
     });
+    return { started };
+  };
+  let port = 0;
+  const { started: child } = await startOnFreePort(async (candidate) => {
+    const listening = await listen(candidate);
+    port = candidate;
+    return listening;
   });
+  const knownHostsLine = `[127.0.0.1]:${port} ${type} ${key}`;
 
   const pid = child.pid!;
   return {
