@@ -38,7 +38,8 @@ export async function startPushgateway(): Promise<Pushgateway> {
   const binary = findTool('prometheus-pushgateway', ['/usr/bin']);
   if (!binary) throw new Error(`prometheus-pushgateway is missing; install it with: ${INSTALL}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rearguard-pgw-'));
-  // Its complaint about a taken port is on stderr: kept to tell that race from any other failure.
+  // Its complaint about a taken port is on stderr, read as it comes (a full pipe would block it): kept to tell
+  // that race from any other failure.
   const { port, child } = await startOnFreePort(async (candidate) => {
     const started: ResultPromise = execa(binary, [`--web.listen-address=127.0.0.1:${candidate}`, '--persistence.file=', '--web.enable-admin-api', '--log.level=warn'], {
       cwd: dir,
@@ -57,13 +58,12 @@ export async function startPushgateway(): Promise<Pushgateway> {
       if (Date.now() > deadline || started.exitCode !== null) {
         started.kill('SIGKILL');
         await started.catch(() => undefined);
-        const message = `prometheus-pushgateway did not become ready on 127.0.0.1:${candidate} within 10s: ${errors.trim()}`;
+        const why = started.exitCode !== null ? `exited with ${started.exitCode}` : 'was not ready within 10s';
+        const message = `prometheus-pushgateway on 127.0.0.1:${candidate} ${why}: ${errors.trim()}`;
         throw PORT_TAKEN.test(errors) ? new PortTakenError(message) : new Error(message);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    // Read on, so a full pipe never blocks the server.
-    started.stderr?.resume();
     return { port: candidate, child: started };
   });
   const url = `http://127.0.0.1:${port}`;
