@@ -77,7 +77,7 @@ export function chooseNewestSet(doc: unknown, stanza: string, expectType?: Backu
     return { ok: false, message: `the newest backup set ${newest.label} of stanza "${stanza}" is flagged in error (pgBackRest found problems, e.g. page checksum failures, while taking it): investigate it and take a new backup` };
   }
   if (expectType && newest.type !== expectType) {
-    return { ok: false, message: `the newest backup set ${newest.label} of stanza "${stanza}" is a ${newest.type} backup, but type: ${expectType} is expected: check the unit's --type` };
+    return { ok: false, message: `the newest backup set ${newest.label} of stanza "${stanza}" is ${newest.type === 'incr' ? 'an' : 'a'} ${newest.type} backup, but type: ${expectType} is expected: check the unit's --type` };
   }
   return { ok: true, set: newest, count: sets.length };
 }

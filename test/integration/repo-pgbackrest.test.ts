@@ -103,9 +103,12 @@ describe.runIf(available)('pgBackRest repository artifacts', () => {
     expect(incr.exitCode, incr.output).toBe(0);
     const newest = await locate();
     expect(newest.id).toMatch(/F_\d{8}-\d{6}I$/);
+    // An incremental set stores only what changed, but a restore of it writes the whole database.
+    expect(newest.restoreBytes).toBeGreaterThan(1_000_000);
+    expect(newest.bytes).toBeLessThan(newest.restoreBytes! / 4);
     const wrongType = await pgbackrestSource.locate(ctx({ type: 'full' }));
     expect(wrongType.found).toBe(false);
-    if (!wrongType.found) expect(wrongType.message).toContain(`${newest.id} of stanza "main" is a incr backup, but type: full is expected`);
+    if (!wrongType.found) expect(wrongType.message).toContain(`${newest.id} of stanza "main" is an incr backup, but type: full is expected`);
   });
 
   it('verify passes on a sound repository and fails on a damaged file, naming it', async () => {
