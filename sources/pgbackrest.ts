@@ -61,7 +61,7 @@ export const pgbackrestSource: ArtifactSource<PgBackRestSourceOptions> = {
     const { set } = choice;
     return {
       found: true,
-      backup: { id: set.label, location: `${describeStanza(options)}, ${set.type} backup set ${set.label}`, completedAtMs: set.stopMs, bytes: set.repositoryBytes, restoreBytes: set.databaseBytes },
+      backup: { id: set.label, location: `${describeStanza(options)}, ${set.type} backup set ${set.label}`, completedAtMs: set.stopMs, bytes: set.databaseBytes },
     };
   },
   restore: (ctx, backup, dir, include) => restoreAndQuery(ctx, backup, dir, include),

@@ -31,8 +31,8 @@ export async function restoreThroughSource(
 ): Promise<CheckOutcome> {
   const where = target.located?.location ?? target.pattern;
   const base = ctx.options.scratch ?? ctx.tempDir;
-  // What a full restore writes (the backup's size, unless the source knows it restores more); an include list writes less.
-  const noRoom = await checkScratchRoom(base, bytesNeeded(target.located?.restoreBytes ?? target.located?.bytes ?? 0, 0));
+  // The backup's recorded size is what a full restore writes; an include list writes less.
+  const noRoom = await checkScratchRoom(base, bytesNeeded(target.located?.bytes ?? 0, 0));
   if (noRoom) return { status: 'failed', message: noRoom };
   const scratch = await makeScratch(base);
   try {

@@ -11,9 +11,10 @@ export interface BackupSet {
   error: boolean;
   startMs: number;
   stopMs: number;
-  /** What this set stored in the repository ("backup size" in pgBackRest's words). */
-  repositoryBytes: number;
-  /** The database size the set restores. */
+  /**
+   * The database size the set restores ("database size" in pgBackRest's words): the same measure for full, diff and
+   * incr sets, where what a set stores in the repository is its changes only, compressed.
+   */
   databaseBytes: number;
   repoKey?: number;
 }
@@ -49,8 +50,6 @@ function parseSet(entry: unknown): BackupSet | undefined {
     error: entry.error === true,
     startMs: start * 1000,
     stopMs: stop * 1000,
-    // Older pgBackRest versions report no repository block: the database backup size is the next best figure.
-    repositoryBytes: numberAt(entry, 'info', 'repository', 'delta') ?? numberAt(entry, 'info', 'delta') ?? databaseBytes,
     databaseBytes,
     ...(repoKey !== undefined && { repoKey }),
   };

@@ -13,11 +13,6 @@ export interface LocatedBackup {
   /** When it was completed, in ms since the epoch (a file's mtime). */
   completedAtMs: number;
   bytes: number;
-  /**
-   * What a full restore writes, where the source knows it and it is more than `bytes` (an incremental set in a
-   * compressed repository stores a fraction of what it restores); a restore checks its room against it.
-   */
-  restoreBytes?: number;
   /** How many files the backup holds, where the source counts them (a mirror folder): judged against the history like bytes. */
   files?: number;
   /** A local file holding the backup's bytes, for checks that need `content`. */

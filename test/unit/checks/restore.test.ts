@@ -4,7 +4,6 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { restoreCheck } from '../../../checks/restore.js';
 import { checkScratchRoom } from '../../../checks/restore/scratch.js';
-import { restoreThroughSource } from '../../../checks/restore/source-restore.js';
 import { gzipBytes, makeCheckContext, makeTar, makeTarget, sha256Sums, sqliteBytes, type TarEntry, selectFor } from '../../helpers/fixtures.js';
 import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
 
@@ -245,24 +244,5 @@ describe('restore scratch room', () => {
     expect(await checkScratchRoom(scratch, Number.MAX_SAFE_INTEGER)).toMatch(/not enough room to restore: .* free, the archive needs/);
     expect(await checkScratchRoom(scratch, 1024)).toBeUndefined();
     expect(await checkScratchRoom(ws.file('nope'), 1)).toContain('does not exist');
-  });
-
-  it('a restore through a source checks its room against what the restore writes, not what the repository stores', async () => {
-    // An incremental set stores a few bytes in its repository and restores the whole database.
-    const located = { id: 'set-1', location: 'stanza main, incr backup set set-1', completedAtMs: Date.now(), bytes: 1024 };
-    const restored: string[] = [];
-    const source = async (dir: string) => {
-      restored.push(dir);
-      return { ok: false as const, message: 'not needed here' };
-    };
-    const ctx = makeCheckContext<RestoreOptions>({ scratch }, { tempDir: scratch });
-    const target = (restoreBytes?: number) => ({ unit: 'db', pattern: 'pgbackrest', unitTimeoutMs: 30_000, located: { ...located, ...(restoreBytes !== undefined && { restoreBytes }) }, facts: {}, history: { read: async () => [] } });
-    const tooBig = await restoreThroughSource(ctx, target(Number.MAX_SAFE_INTEGER), source);
-    expect(tooBig).toMatchObject({ status: 'failed', message: expect.stringMatching(/^not enough room to restore: /) });
-    expect(restored).toEqual([]);
-    // Without the figure, the stored size is all there is to go by.
-    const unknown = await restoreThroughSource(ctx, target(), source);
-    expect(unknown.message).toBe('restoring stanza main, incr backup set set-1 failed: not needed here');
-    expect(restored).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@ const set = (label: string, type: string, stop: number, extra: Record<string, un
   backrest: { format: 5, version: '2.45' },
   database: { id: 1, 'repo-key': 1 },
   error: false,
-  info: { delta: 23033471, repository: { delta: 4_000_000 + stop, size: 23033471 }, size: 23033471 },
+  info: { delta: 23033471, repository: { delta: 4_000_000, size: 3_000_000 }, size: 20_000_000 + stop },
   label,
   prior: null,
   reference: null,
@@ -21,9 +21,9 @@ const stanza = (backup: unknown[], status = { code: 0, message: 'ok' }) => [
 ];
 
 describe('chooseNewestSet', () => {
-  it('picks the set that stopped last, with its repository size and stop time', () => {
+  it('picks the set that stopped last, with the database size it restores and its stop time', () => {
     const choice = chooseNewestSet(stanza([set('20261123-011335F', 'full', 1795396421), set('20261123-011335F_20261123-011342I', 'incr', 1795396424)]), 'main');
-    expect(choice).toMatchObject({ ok: true, count: 2, set: { label: '20261123-011335F_20261123-011342I', type: 'incr', stopMs: 1795396424000, repositoryBytes: 4_000_000 + 1795396424 } });
+    expect(choice).toMatchObject({ ok: true, count: 2, set: { label: '20261123-011335F_20261123-011342I', type: 'incr', stopMs: 1795396424000, databaseBytes: 20_000_000 + 1795396424 } });
   });
 
   it('refuses a newest set flagged in error, even when an older one is sound', () => {
