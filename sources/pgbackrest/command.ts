@@ -43,7 +43,11 @@ export function pgbackrestArgv(options: PgBackRestOptions, command: string, extr
   ];
 }
 
-/** Runs argv locally or on the options' host; the environment carries any cipher pass, never argv. */
+/**
+ * Runs argv locally or on the options' host; the environment carries any cipher pass, never argv. Every
+ * `PGBACKREST_*` variable (pgBackRest reads any option from one) goes to the host, also when rearguard's own
+ * environment holds it: a remote command is otherwise sent only what the unit adds to that environment.
+ */
 export function runPgBackRest(
   ctx: PgBackRestRunContext,
   options: PgBackRestOptions,
@@ -53,6 +57,7 @@ export function runPgBackRest(
   const spec = {
     argv,
     env: ctx.env,
+    exportEnv: Object.keys(ctx.env).filter((name) => name.startsWith('PGBACKREST_')),
     timeoutMs: limits.timeoutMs,
     killGraceMs: KILL_GRACE_MS,
     signal: ctx.signal,

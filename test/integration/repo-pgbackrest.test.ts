@@ -103,6 +103,24 @@ describe.runIf(available)('pgBackRest repository artifacts', () => {
     }
   });
 
+  it.runIf(requireTool('sshd', 'apt-get install openssh-server', ['/usr/sbin']))('host: a PGBACKREST_ variable of rearguard\'s own environment reaches pgbackrest on the host', async () => {
+    // A config file without the repository path: only the environment names it, as a cipher pass would be given.
+    const bare = path.join(scratchBase, 'no-repo-path.conf');
+    await writeFile(bare, (await readFile(cluster.config, 'utf8')).split('\n').filter((line) => !line.startsWith('repo1-path=')).join('\n'));
+    // rearguard's own environment holds the variable, with the same value the artifact's environment has.
+    const env = { PATH: cluster.path, LC_ALL: 'C', PGBACKREST_REPO1_PATH: cluster.repo };
+    const sshd = await startSshd();
+    const remote = createExec({ hosts: { nas: resolvedHostFor(sshd) }, stateDir: scratchBase, env });
+    try {
+      const local = await locate();
+      const over = await pgbackrestSource.locate({ ...ctx({ host: 'nas', config: bare }), env, exec: remote });
+      expect(over).toEqual({ found: true, backup: { ...local, location: `pgbackrest stanza main on nas, full backup set ${local.id}` } });
+    } finally {
+      await remote.close();
+      await sshd.stop();
+    }
+  });
+
   it('an incremental set fails where type: full is expected, and is the newest set otherwise', async () => {
     const full = await locate();
     const incr = await cluster.pgbackrest(['backup', '--type=incr']);
