@@ -12,7 +12,7 @@ export interface ContainmentInfo {
   mechanism: ContainmentMechanism;
   /** The run's cgroup folder when mechanism is `cgroup`. */
   cgroup?: string;
-  /** True when each first process gets SIGKILL as soon as rearguard dies (setpriv --pdeathsig). */
+  /** True when each first process gets SIGKILL as soon as rearguard dies: setpriv is there for the programs the launcher does not start. */
   parentDeathSignal: boolean;
   /** One line for people: what is used and, for a weaker mechanism, why the stronger one is not. */
   summary: string;
@@ -36,6 +36,16 @@ export interface ProcessBox {
    * microsecond escapes; moving it afterwards would race with a fast program.
    */
   spawn<T extends { pid?: number | undefined }>(start: () => T): T;
+  /**
+   * Where another process (the run's launcher) must step for a spawn, so its child is born in the cgroup:
+   * the cgroup and the cgroup to step back into. Undefined without a cgroup.
+   */
+  placement(): { cgroup: string; home: string } | undefined;
+  /**
+   * Takes in a process started elsewhere: its pid (the process group it leads), and whether it is in the
+   * box's cgroup (`false`: the cgroup is given up, and only the process group is left).
+   */
+  adopt(pid: number | undefined, inCgroup: boolean): void;
   /** True while any process of the box is alive. */
   alive(): boolean;
   /** SIGTERM to everything in the box, SIGKILL after `graceMs`. */
@@ -78,9 +88,11 @@ export function createContainment(options: ContainmentOptions = {}): Containment
   const name = options.name ?? `rearguard-${process.pid}`;
   const support = options.cgroups === false ? { ok: false as const, reason: 'cgroups are turned off for this run' } : prepareCgroupBase(name);
   const base = support.ok ? support.base : undefined;
+  // The run's launcher (launcher-source.ts) stops its first processes when rearguard dies; setpriv does it for
+  // the programs rearguard starts itself (those whose stdin or stdout is a stream of rearguard's).
   const deathText = setpriv
-    ? 'each first process gets SIGKILL when rearguard dies (setpriv --pdeathsig)'
-    : 'no parent-death signal (setpriv from util-linux is missing): processes of a killed run are stopped by the next run';
+    ? 'each first process gets SIGKILL when rearguard dies (from the run\'s launcher, or setpriv --pdeathsig)'
+    : 'each first process started by the run\'s launcher gets SIGKILL when rearguard dies; one fed by a stream has no parent-death signal (setpriv from util-linux is missing): what a killed run leaves is stopped by the next run';
   const info: ContainmentInfo = base
     ? { mechanism: 'cgroup', cgroup: base, parentDeathSignal: Boolean(setpriv), summary: `a cgroup per process tree under ${base} (setsid escapes are caught); ${deathText}` }
     : {
@@ -135,15 +147,19 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
           cgroup = undefined;
         }
       }
-      if (child.pid !== undefined) {
-        pgid = child.pid;
-        // Where stepping in was refused, a move right after the spawn is the next best thing.
-        if (cgroup && !stepped && !moveIntoCgroup(cgroup, child.pid)) {
-          removeCgroup(cgroup);
-          cgroup = undefined;
-        }
-      }
+      // Where stepping in was refused, a move right after the spawn is the next best thing.
+      if (child.pid !== undefined) box.adopt(child.pid, stepped || (cgroup !== undefined && moveIntoCgroup(cgroup, child.pid)));
       return child;
+    },
+    placement() {
+      return cgroup !== undefined && home !== undefined ? { cgroup, home } : undefined;
+    },
+    adopt(pid, inCgroup) {
+      if (pid !== undefined) pgid = pid;
+      if (cgroup && !inCgroup) {
+        removeCgroup(cgroup);
+        cgroup = undefined;
+      }
     },
     alive() {
       const group = usable();

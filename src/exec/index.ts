@@ -43,6 +43,7 @@ export function createExec(options: ExecOptions): RunExec {
     containment: () => setUp().containment.info,
     async close() {
       await ssh.close();
+      await local?.close();
       containment?.close();
       if (options.runDir) closeLiveDir(options.runDir);
     },

@@ -4,24 +4,34 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
 import { createContainment, type Containment } from './containment.js';
+import { startLauncher, type Launcher } from './launcher.js';
 import { openOutputSink } from './output-sink.js';
 import { armDeadline } from './process-deadline.js';
-import { spawnChild } from './spawn-child.js';
+import { spawnChild, type StartedChild } from './spawn-child.js';
 import type { ProcessResult, ProcessSpec } from './types.js';
 
 const DEFAULT_CAPTURE = 64 * 1024;
 /** How long output may still arrive after the program and its leftovers are gone. */
 const DRAIN_MS = 1_000;
+/** How long the end of a run waits for its launcher to exit (it exits as soon as it reads the end of its requests). */
+const LAUNCHER_EXIT_MS = 2_000;
 
 /** What every local process of a run shares. */
 export interface LocalRunnerOptions {
   containment: Containment;
   /** The run folder: each live process is recorded in `<runDir>/live/` while it runs. */
   runDir?: string;
+  /**
+   * false: every process is started by rearguard itself. Default true: programs whose stdin and stdout need no
+   * stream of rearguard's are started by the run's launcher process (launcher-source.ts says why).
+   */
+  launcher?: boolean;
+  /** The node that runs the launcher (default: the one running rearguard). */
+  launcherNode?: string;
 }
 
-/** Starts local processes for one run. */
-export type LocalRunner = (spec: ProcessSpec) => Promise<ProcessResult>;
+/** Starts local processes for one run; `close()` ends the run's launcher. */
+export type LocalRunner = ((spec: ProcessSpec) => Promise<ProcessResult>) & { close(): Promise<void> };
 
 /**
  * Makes the runner of a run. Each process gets its own box (a cgroup where the kernel allows,
@@ -32,7 +42,14 @@ export type LocalRunner = (spec: ProcessSpec) => Promise<ProcessResult>;
  */
 export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   let seq = 0;
-  return async (spec) => {
+  // Started with the first program that can use it; null once it is known not to be there.
+  let launcher: Launcher | null | undefined = options.launcher === false ? null : undefined;
+  const launcherFor = (spec: ProcessSpec): Launcher | undefined => {
+    if (spec.stdoutStream || spec.inputStream || spec.input !== undefined) return undefined;
+    if (launcher === undefined) launcher = startLauncher(options.launcherNode) ?? null;
+    return launcher ?? undefined;
+  };
+  const run = async (spec: ProcessSpec): Promise<ProcessResult> => {
     const started = Date.now();
     const [file, ...args] = spec.argv;
     if (!file) throw new Error('runLocal: empty argv');
@@ -66,7 +83,24 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         recordLive(options.runDir, { ...record, cgroup: box.cgroup });
         recorded = true;
       }
-      const child = box.spawn(() =>
+      let child: StartedChild | undefined;
+      const viaLauncher = launcherFor(spec);
+      if (viaLauncher) {
+        const placement = box.placement();
+        // No setpriv here: the launcher stops the program when rearguard dies (at the end of its requests).
+        const start = await viaLauncher.start({ file: program, args, ...(spec.cwd !== undefined && { cwd: spec.cwd }), env: spec.env ?? {}, out: sink.path, ...(placement && { placement }) }, spec.timeoutMs);
+        if (start.kind === 'started') {
+          box.adopt(start.pid, start.cgroupKept);
+          child = { pid: start.pid, stdout: null, exited: start.exited };
+        } else if (start.kind === 'failed') {
+          // A launcher that died before it answered may have started the program: the box is looked at below.
+          box.adopt(undefined, start.cgroupKept);
+          child = { pid: undefined, stdout: null, exited: Promise.resolve({ exitCode: null, startError: start.error }) };
+        } else {
+          launcher = null;
+        }
+      }
+      child ??= box.spawn(() =>
         spawnChild(command!, commandArgs, {
           cwd: spec.cwd,
           env: spec.env ?? {},
@@ -77,7 +111,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       );
       // The data flows as the reader takes it; a reader that stops closes stdout, and the program gets EPIPE.
       const streamed = spec.stdoutStream && child.stdout ? pipeline(child.stdout, spec.stdoutStream).catch(() => undefined) : undefined;
-      if (child.pid !== undefined && options.runDir) {
+      // With its cgroup kept, the record written before the spawn already finds everything the program starts.
+      if (child.pid !== undefined && options.runDir && !(recorded && box.cgroup)) {
         const pidStart = processStartTime(child.pid);
         recordLive(options.runDir, {
           ...record,
@@ -115,6 +150,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         aborted,
         leftovers,
         ...(startError && { startError }),
+        ...(result.lost && { connectionLost: result.lost }),
         durationMs: Date.now() - started,
         output: spec.logFile ? '' : summary.captured,
         ...(summary.truncated && { logTruncated: { bytes: summary.bytes, droppedBytes: summary.droppedBytes } }),
@@ -126,6 +162,13 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       if (recorded && options.runDir && (empty || !box.alive())) forgetLive(options.runDir, id);
     }
   };
+  return Object.assign(run, {
+    async close() {
+      const closing = launcher;
+      launcher = null;
+      await closing?.close(LAUNCHER_EXIT_MS);
+    },
+  });
 }
 
 /** Why the spawn failed, in words: spawn's ENOENT stands for a missing program and a missing working folder alike. */

@@ -11,7 +11,9 @@ import { CappedLog, type LogSummary } from './capped-log.js';
 export interface OutputSink {
   /** Give this descriptor to the child as fd 1 and fd 2; call `closeWriteEnd()` right after spawning. */
   fd: number;
-  /** Closes rearguard's copy of the write end, so the pipe ends when the program's processes end. */
+  /** The FIFO's name, for a process that opens the write end itself (the run's launcher); removed by `closeWriteEnd()`. */
+  path: string;
+  /** Closes rearguard's copy of the write end (and removes the FIFO's name), so the pipe ends when the program's processes end. */
   closeWriteEnd(): void;
   /**
    * Stops reading and finishes the log. Waits up to `drainMs` for the end of the stream: the
@@ -37,10 +39,11 @@ export interface SinkOptions {
 
 /** Opens the pipe and starts reading it. */
 export async function openOutputSink(options: SinkOptions): Promise<OutputSink> {
-  const { readFd, writeFd } = await makeFifo();
+  const { readFd, writeFd, fifo } = await makeFifo();
   const log = options.logFile ? await CappedLog.open(options.logFile, options.logMax).catch((error: unknown) => {
     closeSync(readFd);
     closeSync(writeFd);
+    rmSync(fifo, { force: true });
     throw error;
   }) : undefined;
   const capture = new TailBuffer(options.captureMax);
@@ -70,9 +73,11 @@ export async function openOutputSink(options: SinkOptions): Promise<OutputSink> 
     if (!writeEndOpen) return;
     writeEndOpen = false;
     closeSync(writeFd);
+    rmSync(fifo, { force: true });
   };
   return {
     fd: writeFd,
+    path: fifo,
     closeWriteEnd,
     async finish(drainMs) {
       closeWriteEnd();
@@ -93,8 +98,11 @@ const POOL_SIZE = 32;
 let pool: { dir: string; names: string[] } | undefined;
 let refilling: Promise<void> | undefined;
 
-/** A FIFO opened at both ends and unlinked at once: a pipe whose write end is a plain descriptor. */
-async function makeFifo(): Promise<{ readFd: number; writeFd: number }> {
+/**
+ * A FIFO opened at both ends: a pipe whose write end is a plain descriptor. Its name stays (in a private
+ * folder) until the sink's write end is closed, for a launcher that opens the write end by name.
+ */
+async function makeFifo(): Promise<{ readFd: number; writeFd: number; fifo: string }> {
   while (!pool || pool.names.length === 0) {
     refilling ??= refill().finally(() => {
       refilling = undefined;
@@ -102,13 +110,16 @@ async function makeFifo(): Promise<{ readFd: number; writeFd: number }> {
     await refilling;
   }
   const fifo = path.join(pool.dir, pool.names.pop()!);
+  let readFd: number | undefined;
   try {
     // Non-blocking read end first, so opening the write end does not wait for a reader.
-    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeFd = openSync(fifo, constants.O_WRONLY);
-    return { readFd, writeFd };
-  } finally {
+    return { readFd, writeFd, fifo };
+  } catch (error) {
+    if (readFd !== undefined) closeSync(readFd);
     rmSync(fifo, { force: true });
+    throw error;
   }
 }
 

@@ -21,6 +21,8 @@ export interface ChildExit {
   signal?: NodeJS.Signals;
   /** Set when the program could not be started (the spawn itself failed). */
   startError?: NodeJS.ErrnoException;
+  /** Set when whatever reported the exit was lost while the program ran (the run's launcher died): its exit status is unknown. */
+  lost?: string;
 }
 
 export interface StartedChild {

@@ -47,7 +47,10 @@ export interface ProcessResult {
   output: string;
   /** Set when the program could not be started at all (e.g. not found). */
   startError?: string;
-  /** Set when the connection to a remote host was lost while the program ran: its exit status is unknown. */
+  /**
+   * Set when what reported the program's end was lost while it ran (the connection to a remote host, the run's
+   * local launcher): its exit status is unknown.
+   */
   connectionLost?: string;
   /** Background processes the unit left behind (in its process group or cgroup), terminated after it exited. */
   leftovers: boolean;
