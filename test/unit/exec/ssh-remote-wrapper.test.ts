@@ -21,6 +21,15 @@ function alive(pid: number): Promise<boolean> {
   );
 }
 
+/**
+ * Whether `pid` still runs a moment after the wrapper exited. Its last act is `kill -s KILL`, and a process
+ * killed that way may take a few milliseconds (on a busy machine) to be scheduled and die: wait up to 5 s.
+ */
+async function aliveAfterKill(pid: number): Promise<boolean> {
+  for (let waited = 0; waited < 5_000 && (await alive(pid)); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  return alive(pid);
+}
+
 /** Runs a remote command line the way sshd does: `sh -c <line>`, stdin under the test's control. */
 function runLine(line: string) {
   return execa('sh', ['-c', line], { reject: false, stdin: 'pipe', all: true });
@@ -74,7 +83,7 @@ describe('remote wrapper', () => {
     const result = await child;
     expect(result.exitCode).not.toBe(0);
     const list = (await readFile(pids, 'utf8')).trim().split('\n').map(Number);
-    for (const pid of list) expect(await alive(pid)).toBe(false);
+    for (const pid of list) expect(await aliveAfterKill(pid)).toBe(false);
   });
 
   it('passes the rest of stdin to the command in pass mode', async () => {
@@ -92,7 +101,7 @@ describe('remote wrapper', () => {
     child.stdin!.destroy();
     expect(result.exitCode).toBe(3);
     expect(parseMarkers(result.all, 'n5').leftovers).toBe(true);
-    expect(await alive(Number((await readFile(pidFile, 'utf8')).trim()))).toBe(false);
+    expect(await aliveAfterKill(Number((await readFile(pidFile, 'utf8')).trim()))).toBe(false);
   });
 
   it('can stop a command from outside through its marker', async () => {
