@@ -3,7 +3,7 @@ import type { ResolvedHost } from '../config/types.js';
 import { closeLiveDir } from '../state/live-processes.js';
 import { createContainment, type Containment, type ContainmentInfo } from './containment.js';
 import { createLocalRunner, type LocalRunner } from './local.js';
-import { createSshExec } from './ssh.js';
+import type { SshExec } from './ssh.js';
 import type { Exec } from './types.js';
 
 /** Options of the SSH side (control sockets live in a private folder of state_dir) and of containment. */
@@ -29,7 +29,10 @@ export interface RunExec extends Exec {
 
 /** Builds the Exec of one run. Call `close()` when the run ends. */
 export function createExec(options: ExecOptions): RunExec {
-  const ssh = createSshExec(options);
+  // The SSH side (and execa, which it uses) loads with the first remote command: a run of local units never compiles it.
+  const sshOptions = { ...options, env: options.env ?? Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)) };
+  let ssh: Promise<SshExec> | undefined;
+  const sshExec = (): Promise<SshExec> => (ssh ??= import('./ssh.js').then(({ createSshExec }) => createSshExec(sshOptions)));
   let containment: Containment | undefined;
   let local: LocalRunner | undefined;
   const setUp = (): { containment: Containment; local: LocalRunner } => {
@@ -39,10 +42,10 @@ export function createExec(options: ExecOptions): RunExec {
   };
   return {
     run: (spec) => setUp().local(spec),
-    runRemote: (host, spec) => ssh.runRemote(host, spec),
+    runRemote: async (host, spec) => (await sshExec()).runRemote(host, spec),
     containment: () => setUp().containment.info,
     async close() {
-      await ssh.close();
+      if (ssh) await (await ssh).close();
       await local?.close();
       containment?.close();
       if (options.runDir) closeLiveDir(options.runDir);
