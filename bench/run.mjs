@@ -95,7 +95,12 @@ async function main() {
     compare('`restore-test` of a tar.gz (16 files, SHA256SUMS)', '16 × 12 MiB', { label: 'rearguard restore-test', argv: cli('restore-test', '-c', restoreCfg, '--quiet', '--no-color') }, shell, { target: 0.6, rounds: restoreRounds });
     compare('`restore-test` of a tar.gz (16 files, SHA256SUMS)', '16 × 12 MiB', { label: 'rearguard restore-test', argv: cli('restore-test', '-c', restoreCfg, '--quiet', '--no-color') }, { label: 'gzip -dc (the floor)', argv: ['sh', '-c', 'gzip -dc "$1" > /dev/null', 'sh', archive] }, { rounds: restoreRounds });
 
-    compare('`orchestrate` of `true` units, concurrency 16', '200 units', { label: 'rearguard orchestrate', argv: cli('orchestrate', '-c', unitsCfg, '--quiet', '--no-color') }, { label: 'xargs -P16 -n1 true', argv: ['sh', '-c', 'seq 200 | xargs -P16 -n1 true'] });
+    const orchestrate = { label: 'rearguard orchestrate', argv: cli('orchestrate', '-c', unitsCfg, '--quiet', '--no-color') };
+    compare('`orchestrate` of `true` units, concurrency 16', '200 units', orchestrate, { label: 'xargs -P16 -n1 true', argv: ['sh', '-c', 'seq 200 | xargs -P16 -n1 true'] });
+    // The floor for a Node parent: the same 200 starts, each born in its own cgroup, and nothing else; `plan` of the
+    // same config is the part of the run before its first start (start-up, the config).
+    compare('`orchestrate` of `true` units, concurrency 16', '200 units', orchestrate, { label: 'bare Node, a cgroup each (the floor)', argv: [node, `${LIB}/spawn-floor-child.mjs`, '200', '16'] });
+    compare('`rearguard plan` of the same config', '200 units', { label: 'rearguard plan', argv: cli('plan', '-c', unitsCfg) }, { label: 'node -e 0', argv: [node, '-e', '0'] });
     const nodeZero = { label: 'node -e 0', argv: [node, '-e', '0'] };
     compare('`rearguard plan`, small config', '3 units', { label: 'rearguard plan', argv: cli('plan', '-c', smallCfg) }, nodeZero, { rounds: ROUNDS + 2 });
     compare('`rearguard --version`', '-', { label: 'rearguard --version', argv: cli('--version') }, nodeZero, { rounds: ROUNDS + 2 });

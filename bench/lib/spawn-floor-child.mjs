@@ -1,0 +1,44 @@
+// `node bench/lib/spawn-floor-child.mjs <count> <concurrency>`: the floor of the `orchestrate` row. A bare Node
+// script that starts `count` `true` processes, `concurrency` at once, each born in a cgroup of its own (stepping in
+// for the spawn and back out, as rearguard's launcher does) where a writable cgroup v2 hierarchy is there, each in
+// its own process group. No config, logs, records, report or verdict: what is left is what any Node parent pays.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+
+const [count, concurrency] = process.argv.slice(2).map(Number);
+const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((line) => line.startsWith('0::'))?.slice(3);
+const mount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' - ')).find(([, right]) => right?.startsWith('cgroup2 '))?.[0].split(' ')[4];
+let base;
+try {
+  if (own !== undefined && mount !== undefined) {
+    base = `${mount}${own === '/' ? '' : own}/rearguard-floor-${process.pid}`;
+    mkdirSync(base);
+  }
+} catch {
+  base = undefined;
+}
+const home = base && base.slice(0, base.lastIndexOf('/'));
+let next = 0;
+let done = 0;
+await new Promise((resolve) => {
+  const start = () => {
+    if (next >= count) return;
+    next += 1;
+    const cgroup = base && `${base}/${next}`;
+    if (cgroup) {
+      mkdirSync(cgroup);
+      writeFileSync(`${cgroup}/cgroup.procs`, `${process.pid}\n`);
+    }
+    const child = spawn('true', [], { detached: true, stdio: 'ignore' });
+    if (cgroup) writeFileSync(`${home}/cgroup.procs`, `${process.pid}\n`);
+    child.once('exit', () => {
+      if (cgroup) rmdirSync(cgroup);
+      done += 1;
+      if (done === count) resolve();
+      else start();
+    });
+  };
+  for (let i = 0; i < concurrency; i += 1) start();
+});
+if (base) rmdirSync(base);
+console.log(`${count} processes${base ? ', each in its own cgroup' : ' (no writable cgroup v2 here: process groups only)'}`);
