@@ -76,6 +76,11 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 /** Processes of this user whose working folder or command line is inside `dir`. */
+/** Waits up to 5 s for every process of the folder to end (a process killed or told to exit takes a moment). */
+async function waitUntilGone(dir: string): Promise<void> {
+  for (let waited = 0; waited < 5_000 && processesIn(dir).length > 0; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 function processesIn(dir: string): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)) {
@@ -138,8 +143,10 @@ describe('fault: kill -9 of rearguard during an atomic write', () => {
       if (point.target === 'record') expect(existsSync(finalFile)).toBe(false);
       expect(await readFile(ws.file(`state/runs/${firstRun}/report.json`), 'utf8')).toBe(kept.record);
       expect(JSON.parse(await readFile(history, 'utf8')).entries).toHaveLength(point.historyBefore);
-      // The lock is left, for the next run to recover; nothing of the killed run still runs.
+      // The lock is left, for the next run to recover; nothing of the killed run still runs. The run's launcher
+      // exits as soon as it reads that rearguard is gone (the end of its request pipe): it is given that moment.
       expect(existsSync(ws.file('state/rearguard.lock'))).toBe(true);
+      await waitUntilGone(ws.dir);
       expect(processesIn(ws.dir)).toEqual([]);
 
       const next = await runCli(['orchestrate'], { cwd: ws.dir });
