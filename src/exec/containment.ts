@@ -38,7 +38,9 @@ export interface ProcessBox {
   spawn<T extends { pid?: number | undefined }>(start: () => T): T;
   /**
    * Where another process (the run's launcher) must step for a spawn, so its child is born in the cgroup:
-   * the cgroup and the cgroup to step back into. Undefined without a cgroup.
+   * the cgroup and the cgroup to step back into. Undefined without a cgroup. That process makes the cgroup's
+   * folder (`spawn()` makes it for a start in rearguard itself): rearguard's event loop never waits on the
+   * kernel's cgroup lock, which the launcher's steps from one cgroup into the next hold over and over.
    */
   placement(): { cgroup: string; home: string } | undefined;
   /**
@@ -46,6 +48,11 @@ export interface ProcessBox {
    * box's cgroup (`false`: the cgroup is given up, and only the process group is left).
    */
   adopt(pid: number | undefined, inCgroup: boolean): void;
+  /**
+   * The process that started the program removed its cgroup right after the program's exit, which the kernel
+   * allows only for an empty one: nothing of the box is left, and there is nothing left to remove.
+   */
+  removedEmpty(): void;
   /** True while any process of the box is alive. */
   alive(): boolean;
   /** SIGTERM to everything in the box, SIGKILL after `graceMs`. */
@@ -61,7 +68,7 @@ export interface Containment {
   info: ContainmentInfo;
   /** The argv that starts `argv` with a parent-death signal (unchanged where setpriv is missing). */
   wrap(argv: string[]): string[];
-  /** A box for one program; `label` names its cgroup folder. */
+  /** A box for one program; `label` names its cgroup folder, which is made by whatever starts the program. */
   open(label: string): ProcessBox;
   /** Removes the run's cgroup folder (after every box was released). */
   close(): void;
@@ -106,14 +113,7 @@ export function createContainment(options: ContainmentOptions = {}): Containment
     wrap: (argv) => (setpriv ? [setpriv, '--pdeathsig', 'SIGKILL', '--', ...argv] : argv),
     open(label) {
       seq += 1;
-      let cgroup: string | undefined;
-      if (base) {
-        try {
-          cgroup = createCgroup(base, `${seq}-${label.replace(/[^A-Za-z0-9_.@-]/g, '_').slice(0, 60)}`);
-        } catch {
-          cgroup = undefined;
-        }
-      }
+      const cgroup = base && path.join(base, `${seq}-${label.replace(/[^A-Za-z0-9_.@-]/g, '_').slice(0, 60)}`);
       return makeBox(cgroup, base ? path.dirname(base) : undefined);
     },
     close() {
@@ -123,8 +123,11 @@ export function createContainment(options: ContainmentOptions = {}): Containment
 }
 
 function makeBox(initialCgroup: string | undefined, home: string | undefined): ProcessBox {
+  // Not made yet: the folder exists once spawn() made it, or once a process started elsewhere was adopted into it.
   let cgroup = initialCgroup;
   let pgid: number | undefined;
+  // The cgroup was removed empty after the program's exit (removedEmpty()).
+  let gone = false;
   // rearguard itself must never be in a box it signals: cgroup.kill would take it down too. It is only ever in
   // one while spawn() steps in; spawn() checks once that it is out again, and gives the cgroup up otherwise.
   const usable = (): string | undefined => cgroup;
@@ -136,6 +139,7 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
       return pgid;
     },
     spawn(start) {
+      if (cgroup !== undefined && !makeCgroup(cgroup)) cgroup = undefined;
       const target = cgroup;
       const stepped = target !== undefined && home !== undefined && moveIntoCgroup(target, process.pid);
       let child;
@@ -161,7 +165,11 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
         cgroup = undefined;
       }
     },
+    removedEmpty() {
+      gone = true;
+    },
     alive() {
+      if (gone) return false;
       const group = usable();
       // Nothing leaves a cgroup but by root's hand: an empty one means the whole tree is gone,
       // without scanning /proc for the process group.
@@ -169,6 +177,7 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
       return pgid !== undefined && groupAlive(pgid);
     },
     async terminate(graceMs) {
+      if (gone) return;
       const group = usable();
       // The process group first: it is where a well-behaved tree lives; the cgroup catches what left it.
       await Promise.all([
@@ -177,15 +186,26 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
       ]);
     },
     kill() {
+      if (gone) return;
       const group = usable();
       if (group) signalCgroup(group, 'SIGKILL');
       if (pgid !== undefined && groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
     },
     release() {
-      if (cgroup) removeCgroup(cgroup);
+      if (cgroup && !gone) removeCgroup(cgroup);
     },
   };
   return box;
+}
+
+/** Makes a box's cgroup folder; false when the kernel refused (the box then has only its process group). */
+function makeCgroup(dir: string): boolean {
+  try {
+    createCgroup(path.dirname(dir), path.basename(dir));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What containment this host would give a run, for `plan`: probes and removes a cgroup folder, starts nothing. */

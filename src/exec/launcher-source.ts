@@ -10,12 +10,16 @@
 // Protocol, one JSON object a line. Requests arrive on fd 3:
 //   { id, file, args, cwd, env, out, cgroup?, home? }
 // `out` is a FIFO that rearguard holds open for reading: it becomes the child's stdout and stderr. With
-// `cgroup` and `home`, the launcher steps into `cgroup` for the spawn and back into `home`, so the child is
-// born inside it (a move afterwards would race with a child that forks at once). The requests that arrive
-// together are started together, and answered once the launcher is back home. Answers go to stdout:
+// `cgroup` and `home`, the launcher makes the folder `cgroup` and steps into it for the spawn and back into
+// `home`, so the child is born inside it (a move afterwards would race with a child that forks at once). The
+// requests that arrive together are started together, and answered once the launcher is back home. Answers go
+// to stdout:
 //   { id, pid, cgroup: 'kept' | 'lost' }              the child runs; 'lost': it is not in the cgroup
 //   { id, cgroup, error: { code, message } }          the spawn failed (nothing runs)
-//   { id, exit: code | null, signal: name | null }    the child exited
+//   { id, exit: code | null, signal: name | null, removed?: true }
+//                                                     the child exited; removed: its cgroup was empty, and is gone
+// The cgroup's folder is made and removed here, not in rearguard: both take the kernel's cgroup lock, which
+// the steps between cgroups hold over and over, and a rearguard waiting on it would wait with its event loop.
 // At the end of its requests the launcher sends SIGKILL to every child still running and exits. Only
 // rearguard holds the other end (its descriptors are close-on-exec), so the end comes when rearguard
 // closes it after its last program, or when rearguard dies however it dies: a rearguard killed with
@@ -56,6 +60,11 @@ function moveInto(dir, pid) {
 let inside;
 
 function stepInto(target) {
+  try {
+    fs.mkdirSync(target);
+  } catch (error) {
+    if (error.code !== 'EEXIST') return false;
+  }
   if (!moveInto(target, process.pid)) return false;
   inside = target;
   return true;
@@ -118,7 +127,17 @@ function startBatch(batch) {
     child.on('error', () => undefined);
     child.once('exit', (code, signal) => {
       running.delete(request.id);
-      answer({ id: request.id, exit: code, signal });
+      // rmdir takes only an empty cgroup: where the program left processes behind, rearguard finds them there.
+      let removed = false;
+      if (kept) {
+        try {
+          fs.rmdirSync(target);
+          removed = true;
+        } catch {
+          // Not empty (or refused): rearguard stops what is left and removes it.
+        }
+      }
+      answer({ id: request.id, exit: code, signal, ...(removed && { removed }) });
     });
     answer({ id: request.id, pid: child.pid, cgroup: kept ? 'kept' : 'lost' });
   }

@@ -12,7 +12,7 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** A FIFO rearguard holds open for reading: the child's stdout and stderr. */
   out: string;
-  /** The cgroup the child is born in, and the launcher's own cgroup to step back into. */
+  /** The cgroup the child is born in (the launcher makes it, and removes it when it is empty at the child's exit), and the launcher's own cgroup to step back into. */
   placement?: { cgroup: string; home: string };
 }
 
@@ -42,10 +42,32 @@ type Answer =
   | { ready: number }
   | { id: number; pid: number; cgroup: 'kept' | 'lost' }
   | { id: number; cgroup: 'kept' | 'lost'; error: { code: string; message: string } }
-  | { id: number; exit: number | null; signal: NodeJS.Signals | null };
+  | { id: number; exit: number | null; signal: NodeJS.Signals | null; removed?: true };
 
 /** How much of the launcher's stderr is kept to explain its end. */
 const STDERR_KEPT = 2048;
+
+// A launcher started ahead of its run (prestartLauncher), waiting to be taken by it.
+let ahead: Launcher | undefined;
+
+/**
+ * Starts the launcher ahead of the run that will use it: Node's start in that process (tens of milliseconds)
+ * then overlaps rearguard's own start (reading the config, planning) instead of delaying the first program.
+ * One that is never taken costs nothing more: it exits with rearguard, at the end of its requests.
+ */
+export function prestartLauncher(): void {
+  ahead ??= startLauncher();
+}
+
+/** The launcher started ahead, when there is one (each is taken once), else a new one. */
+export function takeLauncher(node?: string): Launcher | undefined {
+  if (node === undefined && ahead) {
+    const taken = ahead;
+    ahead = undefined;
+    return taken;
+  }
+  return startLauncher(node);
+}
 
 /**
  * Starts the launcher: `node -` reading its code from stdin, its requests on fd 3. Returns undefined when it
@@ -128,7 +150,7 @@ export function startLauncher(node = process.execPath): Launcher | undefined {
       job.started?.({ kind: 'failed', error, cgroupKept: message.cgroup === 'kept' });
       job.started = undefined;
     } else {
-      job.exited?.({ exitCode: message.exit, ...(message.signal && { signal: message.signal }) });
+      job.exited?.({ exitCode: message.exit, ...(message.signal && { signal: message.signal }), ...(message.removed && { cgroupRemoved: true }) });
       job.exited = undefined;
     }
     settleJob(message.id);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
 import { createContainment, type Containment } from './containment.js';
-import { startLauncher, type Launcher } from './launcher.js';
+import { takeLauncher, type Launcher } from './launcher.js';
 import { openOutputSink } from './output-sink.js';
 import { armDeadline } from './process-deadline.js';
 import { spawnChild, type StartedChild } from './spawn-child.js';
@@ -46,7 +46,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   let launcher: Launcher | null | undefined = options.launcher === false ? null : undefined;
   const launcherFor = (spec: ProcessSpec): Launcher | undefined => {
     if (spec.stdoutStream || spec.inputStream || spec.input !== undefined) return undefined;
-    if (launcher === undefined) launcher = startLauncher(options.launcherNode) ?? null;
+    if (launcher === undefined) launcher = takeLauncher(options.launcherNode) ?? null;
     return launcher ?? undefined;
   };
   const run = async (spec: ProcessSpec): Promise<ProcessResult> => {
@@ -131,6 +131,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       });
       const result = await child.exited;
       disarm();
+      if (result.cgroupRemoved) box.removedEmpty();
       if (killing) await killing;
       let leftovers = false;
       if (box.alive()) {

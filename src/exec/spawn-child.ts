@@ -23,6 +23,8 @@ export interface ChildExit {
   startError?: NodeJS.ErrnoException;
   /** Set when whatever reported the exit was lost while the program ran (the run's launcher died): its exit status is unknown. */
   lost?: string;
+  /** The run's launcher removed the program's cgroup at its exit: it was empty, nothing of the program is left. */
+  cgroupRemoved?: true;
 }
 
 export interface StartedChild {
