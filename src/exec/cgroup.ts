@@ -62,11 +62,14 @@ export function removeDeadRunCgroups(parent: string): void {
 }
 
 
-/** Creates a child cgroup; returns its path. */
-export function createCgroup(parent: string, name: string): string {
-  const dir = path.join(parent, name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
+/** Creates the cgroup `dir`; false when the kernel refused. */
+export function createCgroup(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Moves `pid` into the cgroup; false when the kernel refused (the process is then only in its process group). */

@@ -139,7 +139,8 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
       return pgid;
     },
     spawn(start) {
-      if (cgroup !== undefined && !makeCgroup(cgroup)) cgroup = undefined;
+      // Refused: the box has only its process group.
+      if (cgroup !== undefined && !createCgroup(cgroup)) cgroup = undefined;
       const target = cgroup;
       const stepped = target !== undefined && home !== undefined && moveIntoCgroup(target, process.pid);
       let child;
@@ -196,16 +197,6 @@ function makeBox(initialCgroup: string | undefined, home: string | undefined): P
     },
   };
   return box;
-}
-
-/** Makes a box's cgroup folder; false when the kernel refused (the box then has only its process group). */
-function makeCgroup(dir: string): boolean {
-  try {
-    createCgroup(path.dirname(dir), path.basename(dir));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What containment this host would give a run, for `plan`: probes and removes a cgroup folder, starts nothing. */
