@@ -206,7 +206,11 @@ suite('SIGTERM during a systemd unit', () => {
   it('stops the unit it started, then reports the abort', async () => {
     const pidFile = ws.file('slow.pid');
     const start = await root.writeScript('slow.sh', `echo $$ > ${pidFile}\nexec sleep 60`);
-    const stop = await root.writeScript('slow-stop.sh', `kill $(cat ${pidFile})`);
+    // The daemonless manager runs the service as a child of the `systemctl start` that rearguard
+    // stops on abort, so the backup may be gone (and reaped) before `stop` runs: its ExecStop records
+    // that it ran and kills only what is left, as a real ExecStop must.
+    const stopped = ws.file('stop-ran');
+    const stop = await root.writeScript('slow-stop.sh', `echo ran > ${stopped}\nkill $(cat ${pidFile}) 2>/dev/null || true`);
     await root.writeUnit('slow-backup.service', serviceUnit({ start, stop }));
     await ws.write('rearguard.yml', config(`stages:
   - name: s
@@ -224,6 +228,7 @@ suite('SIGTERM during a systemd unit', () => {
     const unit = (await ws.readJson('r.json')).stages[0].units[0];
     expect(unit.message).toMatch(/^slow-backup\.service was interrupted: the run was aborted; the unit was stopped/);
     expect(await unitLog('slow-backup')).toContain(' stop -- slow-backup.service');
+    expect(existsSync(stopped)).toBe(true);
     await waitFor(() => !pidAlive(pid), `the backup process ${pid} to end`, 5_000);
   });
 });

@@ -117,7 +117,14 @@ stages:
     const pidFile = ws.file('slow.pid');
     const start = await root.writeScript('slow.sh', `echo $$ > ${pidFile}\nexec sleep 60`);
     // The timeout may strike just after the manager forked the script and before it wrote its pid.
-    const stop = await root.writeScript('slow-stop.sh', `for i in $(seq 50); do [ -s ${pidFile} ] && break; sleep 0.1; done\nkill $(cat ${pidFile})`);
+    // The daemonless manager runs the service as a child of the `systemctl start` that rearguard stops
+    // at the timeout, so the backup may be gone (and reaped) before `stop` runs: its ExecStop records
+    // that it ran and kills only what is left, as a real ExecStop must.
+    const stopped = ws.file('stop-ran');
+    const stop = await root.writeScript(
+      'slow-stop.sh',
+      `echo ran > ${stopped}\nfor i in $(seq 50); do [ -s ${pidFile} ] && break; sleep 0.1; done\nkill $(cat ${pidFile}) 2>/dev/null || true`,
+    );
     await root.writeUnit('slow-backup.service', serviceUnit({ start, stop }));
     const began = Date.now();
     const { exitCode, report } = await run(`stages:
@@ -134,7 +141,8 @@ stages:
     expect(unit.message).toMatch(/^slow-backup\.service timed out after 3(\.0)?s; the unit was stopped$/);
     const log = await readFile(unit.log, 'utf8');
     expect(log).toContain(`${root.prefix.join(' ')} stop -- slow-backup.service`);
-    // `stop` ran the unit's ExecStop, which ended the backup process.
+    // `stop` ran the unit's ExecStop, and the backup process is gone.
+    expect(existsSync(stopped)).toBe(true);
     const pid = await readPid(pidFile);
     await waitFor(() => !pidAlive(pid), `the backup process ${pid} to end`, 5_000);
     expect((await root.show('slow-backup.service')).ActiveState).toBe('inactive');
