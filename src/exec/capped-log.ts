@@ -78,6 +78,8 @@ export class CappedLog {
     const main = this.main!;
     const rewritePath = `${this.file}.rewrite`;
     let rewrite: FileHandle | undefined;
+    // Set once the rewrite may have made its temp file: only then is there one to remove.
+    let rewriting = false;
     let renamed = false;
     try {
       if (this.total <= this.logMax) return { bytes: this.total, droppedBytes: 0, truncated: false };
@@ -95,6 +97,7 @@ export class CappedLog {
         `${last[0] === 0x0a ? '' : '\n'}[rearguard ${new Date().toISOString()}] log_max: ${dropped} bytes of output dropped here; ` +
         `the first ${this.headMax} and the last ${kept} bytes of ${this.total} are kept\n`;
       try {
+        rewriting = true;
         rewrite = await open(rewritePath, 'w', 0o600);
         await copyRange({ handle: main, offset: 0, length: headEnd }, rewrite);
         await rewrite.write(marker);
@@ -116,7 +119,7 @@ export class CappedLog {
     } finally {
       await main.close();
       if (rewrite) await rewrite.close().catch(() => undefined);
-      if (!renamed) await rm(rewritePath, { force: true });
+      if (rewriting && !renamed) await rm(rewritePath, { force: true });
       for (const segment of this.segments) {
         await segment.handle.close().catch(() => undefined);
         await rm(segment.path, { force: true });
