@@ -49,6 +49,18 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     if (launcher === undefined) launcher = takeLauncher(options.launcherNode) ?? null;
     return launcher ?? undefined;
   };
+  // Where a program was found, by name, PATH and folder: a run looks each one up once, not once a process (a run of
+  // many short programs otherwise spends a stat per PATH folder on each). A program gone since is the spawn's ENOENT.
+  const programs = new Map<string, string>();
+  const found = (file: string, searchPath: string, cwd: string | undefined): string | undefined => {
+    const key = `${file}\0${searchPath}\0${cwd ?? ''}`;
+    let program = programs.get(key);
+    if (program === undefined) {
+      program = resolveProgram(file, searchPath, cwd);
+      if (program !== undefined) programs.set(key, program);
+    }
+    return program;
+  };
   const run = async (spec: ProcessSpec): Promise<ProcessResult> => {
     const started = Date.now();
     const [file, ...args] = spec.argv;
@@ -57,7 +69,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     if (base.aborted) return { ...base, exitCode: null, startError: 'not started: the run was aborted' };
     // Resolved here, as execvp would, so a missing program is reported as such and not as the
     // parent-death wrapper's failure to exec it.
-    const program = resolveProgram(file, spec.env?.PATH ?? '/usr/local/bin:/usr/bin:/bin', spec.cwd);
+    const program = found(file, spec.env?.PATH ?? '/usr/local/bin:/usr/bin:/bin', spec.cwd);
     if (!program) return { ...base, exitCode: null, startError: `could not start ${file}: program not found` };
 
     const sink = await openOutputSink({ ...(spec.logFile && { logFile: spec.logFile }), ...(spec.logMax !== undefined && { logMax: spec.logMax }), captureMax: spec.maxCaptureBytes ?? DEFAULT_CAPTURE });
