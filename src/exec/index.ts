@@ -55,3 +55,4 @@ export function createExec(options: ExecOptions): RunExec {
 
 export { describeContainment, type ContainmentInfo } from './containment.js';
 export { prestartLauncher } from './launcher.js';
+export { prefillFifoPool } from './output-sink.js';

@@ -93,23 +93,43 @@ export async function openOutputSink(options: SinkOptions): Promise<OutputSink> 
   };
 }
 
-/** FIFOs made ahead, so a process start does not pay for a mkfifo process of its own. */
-const POOL_SIZE = 32;
-let pool: { dir: string; names: string[] } | undefined;
+/**
+ * FIFOs made ahead, so a process start does not pay for a mkfifo process of its own. Each mkfifo is a fork of
+ * rearguard, whose every page the next write then copies: the batches double (up to POOL_MAX), and the next one
+ * is made while POOL_LOW are left, so a run of many short programs forks a few times and never waits for it.
+ */
+const POOL_FIRST = 32;
+const POOL_MAX = 256;
+const POOL_LOW = 8;
+let pool: { dir: string; names: string[]; batch: number } | undefined;
 let refilling: Promise<void> | undefined;
+// FIFOs made so far by this process: their names in the pool's private folder.
+let made = 0;
+
+/**
+ * Starts making FIFOs before the first program needs one (its failure is seen by the first start that waits
+ * for it): a command that will start programs calls it as it begins, while rearguard is small to fork.
+ */
+export function prefillFifoPool(): void {
+  startRefill().catch(() => undefined);
+}
+
+function startRefill(): Promise<void> {
+  refilling ??= refill().finally(() => {
+    refilling = undefined;
+  });
+  return refilling;
+}
 
 /**
  * A FIFO opened at both ends: a pipe whose write end is a plain descriptor. Its name stays (in a private
  * folder) until the sink's write end is closed, for a launcher that opens the write end by name.
  */
 async function makeFifo(): Promise<{ readFd: number; writeFd: number; fifo: string }> {
-  while (!pool || pool.names.length === 0) {
-    refilling ??= refill().finally(() => {
-      refilling = undefined;
-    });
-    await refilling;
-  }
+  while (!pool || pool.names.length === 0) await startRefill();
   const fifo = path.join(pool.dir, pool.names.pop()!);
+  // The next batch while this one lasts; a failure there is met again by the start that finds the pool empty.
+  if (pool.names.length < POOL_LOW) startRefill().catch(() => undefined);
   let readFd: number | undefined;
   try {
     // Non-blocking read end first, so opening the write end does not wait for a reader.
@@ -124,15 +144,10 @@ async function makeFifo(): Promise<{ readFd: number; writeFd: number; fifo: stri
 }
 
 async function refill(): Promise<void> {
-  let dir = pool?.dir;
-  if (!dir) {
-    removeDeadPools();
-    // A private 0700 folder: nobody else can open a FIFO before rearguard does.
-    dir = mkdtempSync(path.join(os.tmpdir(), `rearguard-pipes-${process.pid}-`));
-    process.once('exit', closeFifoPool);
-  }
-  const names = Array.from({ length: POOL_SIZE }, (_, i) => `p${Date.now().toString(36)}-${i}`);
-  const fifos = names.map((n) => path.join(dir, n));
+  const current = pool ?? openPool();
+  const batch = current.batch;
+  const names = Array.from({ length: batch }, () => `p${(made += 1)}`);
+  const fifos = names.map((n) => path.join(current.dir, n));
   const failure = await new Promise<string | undefined>((resolve) => {
     execFile('mkfifo', ['-m', '600', '--', ...fifos], { env: { PATH: '/usr/bin:/bin' } }, (error, _stdout, stderr) => {
       if (!error) return resolve(undefined);
@@ -143,7 +158,19 @@ async function refill(): Promise<void> {
   if (failure !== undefined) {
     throw new Error(`could not create pipes for process output: mkfifo ${failure}; expected coreutils' mkfifo in /usr/bin or /bin`);
   }
-  pool = { dir, names };
+  // The pool may have been closed meanwhile (the process is exiting): the folder is gone, and so are these.
+  if (pool !== current) return;
+  current.names.push(...names);
+  current.batch = Math.min(batch * 2, POOL_MAX);
+}
+
+function openPool(): { dir: string; names: string[]; batch: number } {
+  removeDeadPools();
+  // A private 0700 folder: nobody else can open a FIFO before rearguard does.
+  const dir = mkdtempSync(path.join(os.tmpdir(), `rearguard-pipes-${process.pid}-`));
+  process.once('exit', closeFifoPool);
+  pool = { dir, names: [], batch: POOL_FIRST };
+  return pool;
 }
 
 /** Removes the folder of FIFOs made ahead; runs when the process exits. */

@@ -1,5 +1,5 @@
 // orchestrate, verify, restore-test and plan: resolve, plan, run, render; returns the exit code.
-import { describeContainment, prestartLauncher } from '../../exec/index.js';
+import { describeContainment, prefillFifoPool, prestartLauncher } from '../../exec/index.js';
 import { ARTIFACT_KINDS } from '../artifact-kinds.js';
 import { Chalk } from 'chalk';
 import type { CommandName, ResolvedConfig } from '../../config/types.js';
@@ -35,8 +35,11 @@ export async function loadForCommand(command: CommandName, flags: CommonFlags, i
 
 /** Runs a planned command and returns its exit code. */
 export async function runCommand(command: CommandName, flags: CommonFlags, io: CommandIo): Promise<number> {
-  // The commands that start backup programs get their process launcher going while the config is read.
-  if ((command === 'orchestrate' || command === 'restore-test') && !flags.dryRun) prestartLauncher();
+  // The commands that start backup programs get their process launcher and their output pipes going while the config is read.
+  if ((command === 'orchestrate' || command === 'restore-test') && !flags.dryRun) {
+    prestartLauncher();
+    prefillFifoPool();
+  }
   const config = await loadForCommand(command, flags, io);
   const inventory = await gatherInventory(config);
   const plan = buildPlan(config, inventory, command === 'plan' ? 'orchestrate' : command);
