@@ -16,6 +16,22 @@ const fs = require('node:fs');
 // that reads then hashes (as openssl dgst does) beats handing each read to libuv's pool and waking up for it.
 let buffer = null;
 
+// The buffer starts on a page boundary. The kernel's copy from the page cache runs several times slower on
+// some CPUs (AMD EPYC, measured: 2 GiB in 0.9-1.2 s instead of 0.16-0.2 s) into a buffer 16 bytes past one,
+// which is where malloc puts a large allocation, or not, as earlier frees in the process happen to leave it.
+// A WebAssembly memory is mapped whole pages at a time; without WebAssembly (--jitless), malloc's buffer.
+function pageAlignedBuffer(bytes) {
+  if (typeof WebAssembly === 'object') {
+    try {
+      const pages = Math.ceil(bytes / 65536);
+      return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, bytes);
+    } catch {
+      // No room for one more mapping: the plain buffer reads the same bytes, only slower.
+    }
+  }
+  return Buffer.allocUnsafeSlow(bytes);
+}
+
 function kindOf(info) {
   if (info.isDirectory()) return 'a directory';
   if (info.isFIFO()) return 'a FIFO';
@@ -26,7 +42,7 @@ function kindOf(info) {
 }
 
 function hashJob(job) {
-  if (buffer === null || buffer.length !== job.bufferBytes) buffer = Buffer.allocUnsafeSlow(job.bufferBytes);
+  if (buffer === null || buffer.length !== job.bufferBytes) buffer = pageAlignedBuffer(job.bufferBytes);
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); it changes nothing for files.
   const fd = fs.openSync(job.file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {

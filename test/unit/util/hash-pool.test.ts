@@ -149,7 +149,7 @@ describe('HashPool failures', () => {
 });
 
 describe('HashPool as compiled JavaScript in its own process', () => {
-  it('hashes on eval workers outside the test runner and lets the process exit without close()', async () => {
+  it('hashes on eval workers outside the test runner and lets the process exit without close(), also without WebAssembly (--jitless), whose memory is the page-aligned read buffer', async () => {
     // The same sources, compiled the way the build compiles them, run by plain node: proves the worker needs no
     // file beside the module and that idle workers do not keep the process alive.
     const out = path.join(dir, 'compiled');
@@ -164,11 +164,14 @@ describe('HashPool as compiled JavaScript in its own process', () => {
     // A prestarted worker left idle must not keep the process alive either.
     const script = `import { sha256FileFast, sharedHashPool } from './hash-pool.js';\nsharedHashPool().prestart(2);\nconsole.log(await sha256FileFast(${JSON.stringify(file)}));\n`;
     await writeFile(path.join(out, 'main.mjs'), script);
-    // The timeout only guards against a hang (a worker keeping the process alive); it is not a timing assertion.
-    const child = await execa(process.execPath, ['main.mjs'], { cwd: out, reject: false, timeout: 30_000 });
-    expect(child.timedOut).toBe(false);
-    expect(child.exitCode, child.stderr).toBe(0);
-    expect(child.stdout.trim()).toBe(await sha256File(file));
+    const expected = await sha256File(file);
+    for (const flags of [[], ['--jitless']]) {
+      // The timeout only guards against a hang (a worker keeping the process alive); it is not a timing assertion.
+      const child = await execa(process.execPath, [...flags, 'main.mjs'], { cwd: out, reject: false, timeout: 30_000 });
+      expect(child.timedOut).toBe(false);
+      expect(child.exitCode, child.stderr).toBe(0);
+      expect(child.stdout.trim(), flags.join(' ')).toBe(expected);
+    }
   });
 });
 
