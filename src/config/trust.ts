@@ -1,5 +1,5 @@
 // StrictModes for a config: as root, the files it makes rearguard read or run must not be changeable by other users.
-import { resolveProgram } from '../exec/local.js';
+import { programFinder } from '../exec/local.js';
 import { checkFileTrust, type TrustedFileKind, type TrustFinding } from '../state/file-trust.js';
 import type { ArtifactKinds } from './kinds.js';
 import type { ResolvedConfig } from './types.js';
@@ -16,15 +16,11 @@ export interface ConfigTrust {
  */
 export function checkConfigTrust(config: ResolvedConfig, kinds: ArtifactKinds, asRoot?: boolean): ConfigTrust {
   const files = new Map<string, TrustedFileKind>([[config.file, 'config']]);
-  // Units mostly share their programs, PATH and folder: each program is looked up on PATH once, not once a unit.
-  const programs = new Map<string, string | undefined>();
+  const findProgram = programFinder();
   for (const unit of config.stages.flatMap((stage) => stage.units)) {
     if (unit.envFile) files.set(unit.envFile, 'env_file');
     if (unit.action.kind === 'run' && unit.host === undefined && unit.action.argv[0]) {
-      const searchPath = { ...config.env, ...unit.env }.PATH ?? '/usr/bin:/bin';
-      const key = JSON.stringify([unit.action.argv[0], searchPath, unit.cwd]);
-      if (!programs.has(key)) programs.set(key, resolveProgram(unit.action.argv[0], searchPath, unit.cwd));
-      const program = programs.get(key);
+      const program = findProgram(unit.action.argv[0], { ...config.env, ...unit.env }.PATH ?? '/usr/bin:/bin', unit.cwd);
       if (program) files.set(program, 'program');
     }
     for (const artifact of unit.artifacts) {

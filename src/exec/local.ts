@@ -49,18 +49,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     if (launcher === undefined) launcher = takeLauncher(options.launcherNode) ?? null;
     return launcher ?? undefined;
   };
-  // Where a program was found, by name, PATH and folder: a run looks each one up once, not once a process (a run of
-  // many short programs otherwise spends a stat per PATH folder on each). A program gone since is the spawn's ENOENT.
-  const programs = new Map<string, string>();
-  const found = (file: string, searchPath: string, cwd: string | undefined): string | undefined => {
-    const key = `${file}\0${searchPath}\0${cwd ?? ''}`;
-    let program = programs.get(key);
-    if (program === undefined) {
-      program = resolveProgram(file, searchPath, cwd);
-      if (program !== undefined) programs.set(key, program);
-    }
-    return program;
-  };
+  // A run looks each program up once, not once a process. A program gone since is the spawn's ENOENT.
+  const found = programFinder();
   const run = async (spec: ProcessSpec): Promise<ProcessResult> => {
     const started = Date.now();
     const [file, ...args] = spec.argv;
@@ -196,6 +186,23 @@ let defaultRunner: LocalRunner | undefined;
 export function runLocal(spec: ProcessSpec): Promise<ProcessResult> {
   defaultRunner ??= createLocalRunner({ containment: createContainment() });
   return defaultRunner(spec);
+}
+
+/**
+ * resolveProgram that remembers where it found a program, by name, PATH and folder: units mostly share their
+ * programs, and a lookup costs a stat per PATH folder. A program not found is looked for again next time.
+ */
+export function programFinder(): (file: string, searchPath: string, cwd?: string) => string | undefined {
+  const programs = new Map<string, string>();
+  return (file, searchPath, cwd) => {
+    const key = `${file}\0${searchPath}\0${cwd ?? ''}`;
+    let program = programs.get(key);
+    if (program === undefined) {
+      program = resolveProgram(file, searchPath, cwd);
+      if (program !== undefined) programs.set(key, program);
+    }
+    return program;
+  };
 }
 
 /** The path execvp would run for `file`, or undefined when there is none. */
