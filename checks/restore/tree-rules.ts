@@ -5,8 +5,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import pLimit from 'p-limit';
 import { glob } from 'tinyglobby';
-import { sha256File } from '../../src/util/hash.js';
+import { sharedHashPool } from '../../src/util/hash-pool.js';
 import { checkSqliteIntegrity } from '../../src/util/sqlite-integrity.js';
 import { parseSha256Sums } from './sha256-list.js';
 import { splitEntryName } from '../../src/util/tar/restore-policy.js';
@@ -127,22 +128,28 @@ export async function checkSha256SumsRule(list: string, ctx: RuleContext): Promi
   if (entries.length === 0) return fail(`${list} lists no files: an empty list proves nothing`);
   const problems = garbled.slice(0, 5).map((line) => `sha256sums: ${list} has a line that is not "<sha256>  <file>": "${line.slice(0, 80)}"`);
   const base = path.dirname(listFile);
-  for (const entry of entries) {
+  // One slot per listed file, so the problems come out in the list's order however the hashes finish.
+  const found: (string | undefined)[] = [];
+  const toHash: { index: number; file: string; name: string; hash: string }[] = [];
+  for (const [index, entry] of entries.entries()) {
     if (ctx.signal.aborted) break;
     const segments = entrySegments(entry.name);
     if (segments === undefined) {
-      problems.push(`sha256sums: ${entry.name} is outside the restored tree`);
+      found[index] = `sha256sums: ${entry.name} is outside the restored tree`;
       continue;
     }
     const file = path.join(base, ...segments);
-    const found = await stat(file).catch(() => undefined);
-    if (!found?.isFile()) {
-      problems.push(`sha256sums: ${entry.name} is listed in ${list} but missing from the archive`);
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) {
+      found[index] = `sha256sums: ${entry.name} is listed in ${list} but missing from the archive`;
       continue;
     }
-    const actual = await sha256File(file, ctx.signal);
-    if (actual !== entry.hash) problems.push(`sha256sums: ${entry.name} hashes to ${actual}, ${list} says ${entry.hash}`);
+    toHash.push({ index, file, name: entry.name, hash: entry.hash });
   }
+  await hashListed(toHash, ctx.signal, (item, actual) => {
+    if (actual !== item.hash) found[item.index] = `sha256sums: ${item.name} hashes to ${actual}, ${list} says ${item.hash}`;
+  });
+  problems.push(...found.filter((problem): problem is string => problem !== undefined));
   const ok = problems.length === 0 && !ctx.signal.aborted;
   return {
     rule: 'sha256sums',
@@ -150,4 +157,31 @@ export async function checkSha256SumsRule(list: string, ctx: RuleContext): Promi
     summary: ok ? `sha256sums: ${entries.length} file(s) match ${list}` : `sha256sums: ${problems.length} problem(s) against ${list}`,
     problems,
   };
+}
+
+/**
+ * Hashes the files on the shared hash pool, as many at once as it has workers, so the files of a restore hash on
+ * every core and the event loop stays free. The first failure (an unreadable file, the run's abort) stops the
+ * hashes still running and is thrown, as a single file's would be.
+ */
+async function hashListed<T extends { file: string }>(items: T[], signal: AbortSignal, onHash: (item: T, sha256: string) => void): Promise<void> {
+  const pool = sharedHashPool();
+  const stop = new AbortController();
+  const either = AbortSignal.any([signal, stop.signal]);
+  const bound = pLimit(pool.size);
+  try {
+    await Promise.all(
+      items.map((item) =>
+        bound(async () => {
+          if (either.aborted) return;
+          onHash(item, (await pool.hashFile(item.file, { signal: either })).sha256);
+        }).catch((error: unknown) => {
+          stop.abort();
+          throw error;
+        }),
+      ),
+    );
+  } finally {
+    stop.abort();
+  }
 }
