@@ -1,7 +1,7 @@
 // Where a process's stdout and stderr go: one pipe (a FIFO, so /dev/stdout works), read by rearguard into a capped log or a bounded capture.
 import { processExists } from '../util/process-exists.js';
 import { execFile } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,9 +11,9 @@ import { CappedLog, type LogSummary } from './capped-log.js';
 export interface OutputSink {
   /** Give this descriptor to the child as fd 1 and fd 2; call `closeWriteEnd()` right after spawning. */
   fd: number;
-  /** The FIFO's name, for a process that opens the write end itself (the run's launcher); removed by `closeWriteEnd()`. */
+  /** The FIFO's name, for a process that opens the write end itself (the run's launcher); gone after `closeWriteEnd()`. */
   path: string;
-  /** Closes rearguard's copy of the write end (and removes the FIFO's name), so the pipe ends when the program's processes end. */
+  /** Closes rearguard's copy of the write end (and takes the FIFO's name away), so the pipe ends when the program's processes end. */
   closeWriteEnd(): void;
   /**
    * Stops reading and finishes the log. Waits up to `drainMs` for the end of the stream: the
@@ -64,16 +64,23 @@ export async function openOutputSink(options: SinkOptions): Promise<OutputSink> 
         if (!reader.destroyed) reader.resume();
       });
   });
+  // The end of the stream: every writer closed the pipe (not a timeout, an error or a destroy).
+  let sawEnd = false;
   const ended = new Promise<void>((resolve) => {
-    reader.once('end', resolve);
+    reader.once('end', () => {
+      sawEnd = true;
+      resolve();
+    });
     reader.once('close', resolve);
     reader.once('error', () => resolve());
   });
+  // The FIFO under a name nobody was given, from the moment the program runs until the sink is done with it.
+  let parked: string | undefined;
   const closeWriteEnd = (): void => {
     if (!writeEndOpen) return;
     writeEndOpen = false;
     closeSync(writeFd);
-    rmSync(fifo, { force: true });
+    parked = parkFifo(fifo);
   };
   return {
     fd: writeFd,
@@ -85,6 +92,8 @@ export async function openOutputSink(options: SinkOptions): Promise<OutputSink> 
       await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
       clearTimeout(timer);
       reader.destroy();
+      if (parked !== undefined) releaseFifo(parked, sawEnd);
+      parked = undefined;
       await chain;
       const summary = log ? await log.finish() : { bytes: capture.total, droppedBytes: 0, truncated: false };
       if (failure) throw failure;
@@ -95,8 +104,10 @@ export async function openOutputSink(options: SinkOptions): Promise<OutputSink> 
 
 /**
  * FIFOs made ahead, so a process start does not pay for a mkfifo process of its own. Each mkfifo is a fork of
- * rearguard, whose every page the next write then copies: the batches double (up to POOL_MAX), and the next one
- * is made while POOL_LOW are left, so a run of many short programs forks a few times and never waits for it.
+ * rearguard, whose every page the next write then copies, and each FIFO costs the file system an inode: a FIFO
+ * whose stream ended goes back to the pool (releaseFifo), so a run needs about as many as it runs programs at
+ * once. The batches double (up to POOL_MAX), and the next one is made while POOL_LOW are left, so a run that
+ * needs more forks a few times and never waits for it.
  */
 const POOL_FIRST = 32;
 const POOL_MAX = 256;
@@ -141,6 +152,40 @@ async function makeFifo(): Promise<{ readFd: number; writeFd: number; fifo: stri
     rmSync(fifo, { force: true });
     throw error;
   }
+}
+
+/**
+ * Takes the FIFO's name away once the program has its write end: the FIFO moves to a fresh name in the pool's
+ * folder that no process was given, so nothing can open it by the name it ran with. Returns the new name, or
+ * undefined when the FIFO is gone (the move failed, or the pool was closed meanwhile).
+ */
+function parkFifo(fifo: string): string | undefined {
+  const current = pool;
+  if (current && path.dirname(fifo) === current.dir) {
+    const fresh = path.join(current.dir, `p${(made += 1)}`);
+    try {
+      renameSync(fifo, fresh);
+      return fresh;
+    } catch {
+      // Removed below, as a FIFO that is not reused.
+    }
+  }
+  rmSync(fifo, { force: true });
+  return undefined;
+}
+
+/**
+ * A FIFO the sink is done with. It goes back to the pool when its stream ended, that is when every process that
+ * held its write end had closed it: it is empty then, and its parked name was never given out, so the next
+ * program finds it as new, and no mkfifo is paid for it. One whose end never came (a process that escaped
+ * containment still holds it) is removed, so what that process writes never reaches another program's log.
+ */
+function releaseFifo(parked: string, ended: boolean): void {
+  if (ended && pool && path.dirname(parked) === pool.dir) {
+    pool.names.push(path.basename(parked));
+    return;
+  }
+  rmSync(parked, { force: true });
 }
 
 async function refill(): Promise<void> {

@@ -1,5 +1,5 @@
 // The output pipes of local processes: real FIFOs made by mkfifo, ahead of need, in a private folder.
-import { existsSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,45 @@ describe('output sinks', () => {
     });
     const summaries = await Promise.all(sinks.map((sink) => sink.finish(1000)));
     expect(summaries.map((summary) => summary.captured)).toEqual(sinks.map((_, i) => `process ${i}\n`));
+  });
+
+  it('takes a pipe back once its stream ended, under a name no process was given, and the next process reads only its own output', async () => {
+    const first = await openOutputSink({ captureMax: 1024 });
+    const folder = path.dirname(first.path);
+    const before = new Set(readdirSync(folder));
+    writeSync(first.fd, 'first\n');
+    first.closeWriteEnd();
+    const parked = readdirSync(folder).filter((name) => !before.has(name));
+    expect(parked).toHaveLength(1);
+    expect(statSync(path.join(folder, parked[0]!)).isFIFO()).toBe(true);
+    expect((await first.finish(1000)).captured).toBe('first\n');
+
+    const next = await openOutputSink({ captureMax: 1024 });
+    expect(next.path).toBe(path.join(folder, parked[0]!));
+    expect(next.path).not.toBe(first.path);
+    writeSync(next.fd, 'next\n');
+    next.closeWriteEnd();
+    expect((await next.finish(1000)).captured).toBe('next\n');
+  });
+
+  it('removes a pipe whose writer outlived the drain, and never hands it out again', async () => {
+    const sink = await openOutputSink({ captureMax: 1024 });
+    const folder = path.dirname(sink.path);
+    // A process that escaped its program's end and still holds the pipe.
+    const escaped = openSync(sink.path, constants.O_WRONLY);
+    const before = new Set(readdirSync(folder));
+    sink.closeWriteEnd();
+    const parked = readdirSync(folder).filter((name) => !before.has(name));
+    expect(parked).toHaveLength(1);
+    await sink.finish(50);
+    expect(existsSync(path.join(folder, parked[0]!))).toBe(false);
+    const later = await Promise.all(Array.from({ length: 40 }, () => openOutputSink({ captureMax: 1024 })));
+    expect(later.map((s) => path.basename(s.path))).not.toContain(parked[0]);
+    for (const s of later) {
+      s.closeWriteEnd();
+      await s.finish(100);
+    }
+    closeSync(escaped);
   });
 
   it('removes its folder, with the pipes left in it, when closed', async () => {
