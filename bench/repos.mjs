@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Repository artifacts: what `rearguard verify` adds per artifact over the tool's own listing, and how
-// `restic check --read-data-subset` scales with the subset. Real restic and borg repositories in a temp folder.
+// Repository artifacts: what `rearguard verify` adds per artifact over the tool's own listing, how
+// `restic check --read-data-subset` scales with the subset, and a restore test whose inner SHA256SUMS is checked
+// against `restic restore` and `sha256sum -c` by hand. Real restic and borg repositories in a temp folder.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -37,6 +38,8 @@ async function main() {
     const data = path.join(dir, 'data');
     mkdirSync(data);
     for (let i = 0; i < 8; i += 1) await makeRandomFile(path.join(data, `part-${i}.bin`), DATA / 8);
+    // The list a backup job writes beside its files, for the restore rule to check after a restore.
+    execFileSync('sh', ['-c', 'sha256sum part-*.bin > SHA256SUMS'], { cwd: data });
     const pass = path.join(dir, 'pass');
     writeFileSync(pass, 'bench-password\n');
     chmodSync(pass, 0o600);
@@ -65,10 +68,16 @@ async function main() {
         '        run: ["true"]',
         '        artifacts:',
         `          - borg: { repo: ${borg}, passphrase_file: ${pass} }`,
+        '      - name: restic-restore',
+        '        run: ["true"]',
+        '        artifacts:',
+        `          - restic: { repo: ${restic}, password_file: ${pass}, tags: [bench] }`,
+        `            restore: { sha256sums: ${JSON.stringify(`${data.slice(1)}/SHA256SUMS`)} }`,
         '',
       ].join('\n'),
     );
     const verify = (unit) => ['node', BIN, 'verify', '-c', config, '--only', unit, '--quiet'];
+    const restoreTest = ['node', BIN, 'restore-test', '-c', config, '--only', 'restic-restore', '--quiet'];
     const rows = [];
     const pairs = [
       ['restic snapshot', verify('restic'), ['env', `RESTIC_PASSWORD_FILE=${pass}`, 'restic', '-r', restic, '--no-cache', 'snapshots', '--json'], 'restic snapshots --json'],
@@ -94,6 +103,29 @@ async function main() {
     }
     console.log(`\nrestic check --read-data-subset on a ${DATA / MiB} MiB repository (what check: { read_data } runs)\n`);
     console.log(markdownTable(['subset', 'time'], scaling));
+
+    // By hand, what the restore test proves: find the snapshot, restore it into a fresh folder, check the list there,
+    // remove the folder. The floor runs the three restic commands rearguard runs (its listing, the restore size it
+    // checks the scratch room and the size history with, the restore of what it found) and nothing else.
+    const byHand = (size, check) => [
+      'env',
+      `RESTIC_PASSWORD_FILE=${pass}`,
+      'sh',
+      '-c',
+      `set -e; restic -r "$2" snapshots --json --tag bench >/dev/null; ${size ? 'restic -r "$2" stats latest --tag bench --json --mode restore-size >/dev/null; ' : ''}d=$(mktemp -d "$1/by-hand.XXXXXX"); restic -r "$2" -q restore latest --tag bench --target "$d"; ${check}; rm -rf "$d"`,
+      'sh',
+      dir,
+      restic,
+    ];
+    const listed = `cd "$d${data}" && sha256sum -c --quiet SHA256SUMS`;
+    const [ours, withList, restoreOnly] = runSideBySide([restoreTest, byHand(false, listed), byHand(true, 'true')], ROUNDS, (run) => ok(run)).map(summarize);
+    console.log(`\nrestore-test of the restic snapshot (${DATA / MiB} MiB in 8 files) with restore: { sha256sums }, against the same by hand; ${ROUNDS} rounds, medians\n`);
+    console.log(
+      markdownTable(
+        ['rearguard restore-test', 'restic snapshots + restore + sha256sum -c', 'ratio', "rearguard's three restic commands alone (the floor)", 'ratio'],
+        [[formatMs(ours.ms), formatMs(withList.ms), `${(ours.ms / withList.ms).toFixed(2)}×`, formatMs(restoreOnly.ms), `${(ours.ms / restoreOnly.ms).toFixed(2)}×`]],
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -100,6 +100,8 @@ async function main() {
     // The floor for a Node parent: the same 200 starts, each born in its own cgroup, and nothing else; `plan` of the
     // same config is the part of the run before its first start (start-up, the config).
     compare('`orchestrate` of `true` units, concurrency 16', '200 units', orchestrate, { label: 'bare Node, a cgroup each (the floor)', argv: [node, `${LIB}/spawn-floor-child.mjs`, '200', '16'] });
+    // The same, after reading the config with the YAML library rearguard uses: a run cannot start a unit before it.
+    compare('`orchestrate` of `true` units, concurrency 16', '200 units', orchestrate, { label: 'bare Node, the config read, a cgroup each (the floor)', argv: [node, `${LIB}/spawn-floor-child.mjs`, '200', '16', unitsCfg] });
     compare('`rearguard plan` of the same config', '200 units', { label: 'rearguard plan', argv: cli('plan', '-c', unitsCfg) }, { label: 'node -e 0', argv: [node, '-e', '0'] });
     const nodeZero = { label: 'node -e 0', argv: [node, '-e', '0'] };
     compare('`rearguard plan`, small config', '3 units', { label: 'rearguard plan', argv: cli('plan', '-c', smallCfg) }, nodeZero, { rounds: ROUNDS + 2 });

@@ -1,11 +1,23 @@
-// `node bench/lib/spawn-floor-child.mjs <count> <concurrency>`: the floor of the `orchestrate` row. A bare Node
-// script that starts `count` `true` processes, `concurrency` at once, each born in a cgroup of its own (stepping in
+// `node bench/lib/spawn-floor-child.mjs <count> <concurrency> [config.yml]`: the floor of the `orchestrate` row. A bare
+// Node script that starts `count` `true` processes, `concurrency` at once, each born in a cgroup of its own (stepping in
 // for the spawn and back out, as rearguard's launcher does) where a writable cgroup v2 hierarchy is there, each in
 // its own process group. No config, logs, records, report or verdict: what is left is what any Node parent pays.
+// With a config, the script first reads it with the YAML library rearguard reads configs with (same options), and
+// starts the `run` of each of its units instead: the floor of a run that must read its config before its first
+// start, still without the schema, the plan or anything a run writes.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 
-const [count, concurrency] = process.argv.slice(2).map(Number);
+const [count, concurrency] = process.argv.slice(2, 4).map(Number);
+const configFile = process.argv[4];
+let runs = Array.from({ length: count }, () => ['true']);
+if (configFile) {
+  const { LineCounter, parseDocument } = await import('yaml');
+  const doc = parseDocument(readFileSync(configFile, 'utf8'), { lineCounter: new LineCounter(), prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) throw new Error(`${configFile}: ${doc.errors[0].message}`);
+  runs = doc.toJS().stages.flatMap((stage) => stage.units.map((unit) => unit.run)).slice(0, count);
+  if (runs.length < count) throw new Error(`${configFile} has ${runs.length} units, fewer than ${count}`);
+}
 const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((line) => line.startsWith('0::'))?.slice(3);
 const mount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' - ')).find(([, right]) => right?.startsWith('cgroup2 '))?.[0].split(' ')[4];
 let base;
@@ -29,7 +41,8 @@ await new Promise((resolve) => {
       mkdirSync(cgroup);
       writeFileSync(`${cgroup}/cgroup.procs`, `${process.pid}\n`);
     }
-    const child = spawn('true', [], { detached: true, stdio: 'ignore' });
+    const [file, ...args] = runs[next - 1];
+    const child = spawn(file, args, { detached: true, stdio: 'ignore' });
     if (cgroup) writeFileSync(`${home}/cgroup.procs`, `${process.pid}\n`);
     child.once('exit', () => {
       if (cgroup) rmdirSync(cgroup);
