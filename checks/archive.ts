@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../src/util/picomatch.js';
 import { formatBytes } from '../src/util/size.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 import { obtainArchivePass, type ScannedEntry } from './restore/archive-pass.js';
@@ -23,7 +23,7 @@ export function findMissingExpected(entries: ScannedEntry[], expect: string[]): 
   const files = entries.filter((e) => e.type === 'file').map((e) => ({ key: normalizeEntryName(e.name.toString('latin1')), size: e.size }));
   const problems: Array<{ name: string; problem: string }> = [];
   for (const name of expect) {
-    const isMatch = picomatch(normalizeEntryName(Buffer.from(name, 'utf8').toString('latin1')), { dot: true });
+    const isMatch = loadPicomatch()(normalizeEntryName(Buffer.from(name, 'utf8').toString('latin1')), { dot: true });
     const matches = files.filter((e) => isMatch(e.key));
     if (matches.length === 0) problems.push({ name, problem: 'missing' });
     else if (matches.every((e) => e.size === 0)) problems.push({ name, problem: 'empty (0 bytes)' });

@@ -1,7 +1,7 @@
 // The restore half of an archive's one read: rules judged on the stream, only what must be a real file written to scratch.
 import { mkdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../../src/util/picomatch.js';
 import type { CheckOutcome } from '../../src/contract/check.js';
 import { formatBytes } from '../../src/util/size.js';
 import type { EntryContent, TarEntry } from '../../src/util/tar/entry.js';
@@ -34,7 +34,7 @@ export async function startStreamRestore(ctx: RulesContext, options: RestoreOpti
   const tree = path.join(scratch, 'tree');
   await mkdir(tree, { mode: 0o700 });
   const rules = createStreamRules(options);
-  const sqliteMatch = options.sqlite === undefined ? undefined : picomatch(Buffer.from(options.sqlite, 'utf8').toString('latin1'), { dot: true });
+  const sqliteMatch = options.sqlite === undefined ? undefined : loadPicomatch()(Buffer.from(options.sqlite, 'utf8').toString('latin1'), { dot: true });
   const chosen = new Map<number, boolean>();
   const selectedKeys = new Set<string>();
   let needed = 0;

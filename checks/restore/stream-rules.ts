@@ -1,7 +1,7 @@
 // The restore rules judged while the archive streams by: gzip entries decompress, JSON entries parse, an inner sha256 list matches.
 import { createHash, type Hash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../../src/util/picomatch.js';
 import { displayName } from '../../src/util/tar/display-name.js';
 import type { TarEntry } from '../../src/util/tar/entry.js';
 import { keyOf, resolveInTree, splitEntryName, splitRaw } from '../../src/util/tar/restore-policy.js';
@@ -38,7 +38,7 @@ type Verdict = string | undefined;
 /** Starts judging for the rules in `options` that are set. */
 export function createStreamRules(options: StreamRuleOptions): StreamRules {
   const matcher = (pattern: string | undefined): ((key: string) => boolean) | undefined =>
-    pattern === undefined ? undefined : picomatch(Buffer.from(pattern, 'utf8').toString('latin1'), { dot: true });
+    pattern === undefined ? undefined : loadPicomatch()(Buffer.from(pattern, 'utf8').toString('latin1'), { dot: true });
   const gzipMatch = matcher(options.gzip);
   const jsonMatch = matcher(options.json);
   const list = options.sha256sums === undefined ? undefined : splitEntryName(Buffer.from(options.sha256sums, 'utf8'));

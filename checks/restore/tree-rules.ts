@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pLimit from 'p-limit';
-import { glob } from 'tinyglobby';
 import { sharedHashPool } from '../../src/util/hash-pool.js';
 import { checkSqliteIntegrity } from '../../src/util/sqlite-integrity.js';
 import { parseSha256Sums } from './sha256-list.js';
@@ -38,6 +37,8 @@ export interface RuleContext {
 
 /** Regular files of the tree matching `pattern` (symbolic links are not followed), relative paths, sorted. */
 export async function matchRegularFiles(tree: string, pattern: string): Promise<string[]> {
+  // Loaded here, with the first glob rule: tinyglobby loads picomatch as it starts, which most commands never need.
+  const { glob } = await import('tinyglobby');
   const matches = await glob(pattern, { cwd: tree, onlyFiles: true, dot: true, followSymbolicLinks: false, expandDirectories: false });
   const regular: string[] = [];
   for (const relative of matches.sort()) {

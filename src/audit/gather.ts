@@ -1,7 +1,7 @@
 // Collects what `audit` judges, read-only: newest artifacts, history, last run reports, free space, temp files, the lock.
 import { readdir, readFile, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../util/picomatch.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { HistoryEntry } from '../contract/history.js';
 import { findNewestFile } from '../util/newest-file.js';
@@ -52,7 +52,7 @@ const TEMP_MIN_AGE_MS = 60 * 60_000;
 
 /** The static folder a glob starts from: "/var/backups/app" for "/var/backups/app/backup-*.tar.gz". */
 export function globBase(pattern: string): string {
-  const base = picomatch.scan(pattern).base;
+  const base = loadPicomatch().scan(pattern).base;
   return base === '' ? path.dirname(pattern) : base;
 }
 

@@ -1,6 +1,6 @@
 // Matches history files with the artifacts of the config, for `rearguard history` (pure).
 import { sizeCheck, type SizeOptions } from '../../checks/size.js';
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../util/picomatch.js';
 import { computeBaseline, type SizeBaseline } from '../../checks/size/baseline.js';
 import type { ResolvedArtifact, ResolvedConfig } from '../config/types.js';
 import type { HistoryEntry } from '../contract/history.js';
@@ -59,7 +59,7 @@ export function buildHistoryViews(config: ResolvedConfig, histories: ReadHistory
       for (const artifact of unit.artifacts) {
         if (unit.action.kind === 'systemd-match') {
           // One history per expanded service: find them by the unit names recorded in the files.
-          const isMatch = picomatch(unit.action.match);
+          const isMatch = loadPicomatch()(unit.action.match);
           const found = histories.filter((h) => h.doc && h.doc.pattern === artifact.pattern && isMatch(h.doc.unit));
           for (const history of found) add(history.doc!.unit, artifact, history, history.file, artifact.pattern);
           if (found.length === 0) add(unit.name, artifact, undefined, historyFile(config.stateDir, unit.name, artifact.pattern), artifact.pattern);

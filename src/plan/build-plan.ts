@@ -1,5 +1,5 @@
 // buildPlan: decides stages, units, checks and concurrency from the config and inventory (pure).
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../util/picomatch.js';
 import { artifactActions } from '../../actions/registry.js';
 import { artifactChecks, preflightChecks } from '../../checks/registry.js';
 import { artifactSources } from '../../sources/registry.js';
@@ -74,7 +74,7 @@ function expandUnit(unit: ResolvedUnit, inventory: Inventory, runsUnits: boolean
     if (runsUnits) throw new UsageError(`cannot expand systemd match "${unit.action.match}": the service list of ${unit.host ?? 'this machine'} is unknown`);
     return [unit];
   }
-  const isMatch = picomatch(unit.action.match);
+  const isMatch = loadPicomatch()(unit.action.match);
   const exclude = new Set(unit.action.exclude);
   const found = services.filter((service) => isMatch(service) && !exclude.has(service)).sort();
   if (found.length === 0) {

@@ -3,7 +3,7 @@
 // Symbolic links to files and folders are followed, as the glob did; a link back up the tree is not entered twice.
 import { lstatSync, opendirSync, realpathSync, statSync, type Dir, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
-import picomatch from 'picomatch';
+import { loadPicomatch } from './picomatch.js';
 
 /** The file a glob resolves to: the newest regular file by mtime. */
 export interface NewestFile {
@@ -56,10 +56,18 @@ function winsTie(a: string, b: string): boolean {
   return a < b;
 }
 
+/**
+ * True when `pattern` holds none of the characters picomatch reads as glob syntax (wildcards, classes, braces,
+ * extglobs, negation, escapes): it names one path as it is, and picomatch need not be loaded to say so.
+ */
+export function isPlainPath(pattern: string): boolean {
+  return !/[*?[\]{}()!+@\\]/.test(pattern);
+}
+
 /** A test for folders: can a path below `rel` still match? (tinyglobby's partial matcher, for one pattern.) */
 function partialMatcher(glob: string): (rel: string) => boolean {
-  const parts = picomatch.scan(glob, { parts: true }).parts ?? [glob];
-  const matchers = parts.map((part) => picomatch(part, MATCH));
+  const parts = loadPicomatch().scan(glob, { parts: true }).parts ?? [glob];
+  const matchers = parts.map((part) => loadPicomatch()(part, MATCH));
   return (rel) => {
     const segments = rel.split('/');
     const n = Math.min(segments.length, parts.length);
@@ -80,10 +88,11 @@ export async function findNewestFile(pattern: string, options: NewestFileOptions
   const { signal } = options;
   signal?.throwIfAborted();
   const absolute = path.resolve(options.cwd ?? process.cwd(), pattern);
-  const scan = picomatch.scan(absolute);
+  if (isPlainPath(absolute)) return statFile(absolute, counters);
+  const scan = loadPicomatch().scan(absolute);
   if (!scan.isGlob) return statFile(absolute.replace(/\\/g, ''), counters);
   const root = scan.base.replace(/\\/g, '') || '/';
-  const matches = picomatch(scan.glob, MATCH);
+  const matches = loadPicomatch()(scan.glob, MATCH);
   const mayHoldMatches = partialMatcher(scan.glob);
 
   let newest: NewestFile | undefined;

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findNewestFile, type NewestFileCounters } from '../../../src/util/newest-file.js';
+import picomatch from 'picomatch';
+import { findNewestFile, isPlainPath, type NewestFileCounters } from '../../../src/util/newest-file.js';
 
 /** The search as the file source does it today: tinyglobby lists every match, then each is stat-ed. */
 async function findNewestToday(pattern: string): Promise<{ file: string; bytes: number; mtimeMs: number } | undefined> {
@@ -169,5 +170,36 @@ describe('findNewestFile answers as the glob-then-stat search does', () => {
   it('stops when its signal is aborted', async () => {
     await put('s/a.gz');
     await expect(findNewestFile(path.join(dir, 's/*.gz'), { signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+  });
+});
+
+describe('isPlainPath: a path taken as it is without loading picomatch', () => {
+  it('says "plain" only where picomatch sees no glob and keeps the whole path as its base', () => {
+    // Every printable ASCII character, the glob syntax included, a few beyond ASCII, and the separator, at random.
+    const alphabet = [...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)), 'é', '日', '/', '/', '.', '-'];
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    let plain = 0;
+    for (let i = 0; i < 20_000; i += 1) {
+      const length = 1 + Math.floor(next() * 24);
+      const candidate = `/${Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('')}`;
+      if (!isPlainPath(candidate)) continue;
+      plain += 1;
+      const scan = picomatch.scan(candidate);
+      expect({ candidate, isGlob: scan.isGlob, negated: scan.negated }).toEqual({ candidate, isGlob: false, negated: false });
+      expect(candidate.replace(/\\/g, '')).toBe(candidate);
+    }
+    expect(plain).toBeGreaterThan(1000);
+    for (const syntax of ['*', '?', '[a]', '{a,b}', '@(a)', '!(a)', '+(a)', '\\*', '!x']) expect(isPlainPath(`/srv/backups/${syntax}`)).toBe(false);
+  });
+
+  it('finds a plain path as the search through picomatch did', async () => {
+    await put('p/app db (1).sqlite3');
+    await put('p/plain-name_2.tar.gz');
+    for (const name of ['p/plain-name_2.tar.gz', 'p/missing.gz']) {
+      const pattern = path.join(dir, name);
+      expect(isPlainPath(pattern)).toBe(true);
+      expect(await findNewestFile(pattern)).toEqual(await findNewestToday(pattern));
+    }
   });
 });
