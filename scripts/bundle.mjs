@@ -42,8 +42,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  // picomatch too: fdir (under tinyglobby) loads it with a require() esbuild cannot see, at start-up; bundled, it
-  // would be loaded twice (the bundle's copy and node_modules' copy), outside it once.
+  // picomatch too: fdir (under tinyglobby) loads it with a require() esbuild cannot see as it starts, and rearguard
+  // with one when a pattern first needs it (src/util/picomatch.ts); bundled, it would be loaded twice (the bundle's
+  // copy and node_modules' copy), outside it once.
   external: ['better-sqlite3', 'picomatch'],
   // CommonJS dependencies inside an ES module bundle call require() for Node's built-ins, and read __filename
   // (write-file-atomic names its temporary files with it).
