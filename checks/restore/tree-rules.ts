@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pLimit from 'p-limit';
+import { onAbort } from '../../src/util/abort-hub.js';
 import { sharedHashPool } from '../../src/util/hash-pool.js';
 import { checkSqliteIntegrity } from '../../src/util/sqlite-integrity.js';
 import { parseSha256Sums } from './sha256-list.js';
@@ -167,15 +168,17 @@ export async function checkSha256SumsRule(list: string, ctx: RuleContext): Promi
  */
 async function hashListed<T extends { file: string }>(items: T[], signal: AbortSignal, onHash: (item: T, sha256: string) => void): Promise<void> {
   const pool = sharedHashPool();
+  // The run's abort reaches these hashes through the abort hub (one listener on the run's signal, however many
+  // restores hash at once), and the first failure stops them through the same signal.
   const stop = new AbortController();
-  const either = AbortSignal.any([signal, stop.signal]);
+  const offRunAbort = onAbort(signal, () => stop.abort(signal.reason));
   const bound = pLimit(pool.size);
   try {
     await Promise.all(
       items.map((item) =>
         bound(async () => {
-          if (either.aborted) return;
-          onHash(item, (await pool.hashFile(item.file, { signal: either })).sha256);
+          if (stop.signal.aborted) return;
+          onHash(item, (await pool.hashFile(item.file, { signal: stop.signal })).sha256);
         }).catch((error: unknown) => {
           stop.abort();
           throw error;
@@ -183,6 +186,7 @@ async function hashListed<T extends { file: string }>(items: T[], signal: AbortS
       ),
     );
   } finally {
+    offRunAbort();
     stop.abort();
   }
 }

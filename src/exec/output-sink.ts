@@ -114,7 +114,7 @@ const POOL_MAX = 256;
 const POOL_LOW = 8;
 let pool: { dir: string; names: string[]; batch: number } | undefined;
 let refilling: Promise<void> | undefined;
-// FIFOs made so far by this process: their names in the pool's private folder.
+// Names given out so far in the pool's private folder, to FIFOs made and to FIFOs parked: each is used once.
 let made = 0;
 
 /**
