@@ -1,8 +1,8 @@
 // archive: a tar (plain, gzip, zstd, xz or bzip2) read strictly to its end marker, expected entries present and non-empty.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
-import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
+import { levelOf, levelSchema, textSchema } from '../src/contract/schema-parts.js';
 import { loadPicomatch } from '../src/util/picomatch.js';
 import { formatBytes } from '../src/util/size.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
@@ -45,7 +45,7 @@ export const archiveCheck: ArtifactCheck<{ expect: string[]; pass?: ArchivePassS
   stops: 'at-error',
   config: defineKey(
     'archive',
-    z.union([z.boolean(), z.strictObject({ expect: z.array(z.string().min(1)).optional(), level: levelSchema.optional() })]),
+    z.union([z.boolean(), z.strictObject({ expect: z.optional(z.array(textSchema)), level: z.optional(levelSchema) })]),
     (raw, ctx) => (raw === false ? undefined : { expect: typeof raw === 'object' ? (raw.expect ?? []) : [], level: levelOf(raw, ctx.level) }),
   ),
   select: (own, artifact, command) => {

@@ -1,8 +1,8 @@
 // checksum: the streamed sha256 of the artifact equals its sidecar (<file>.sha256) or its manifest entry.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
-import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
+import { levelOf, levelSchema, textSchema } from '../src/contract/schema-parts.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeFileChange } from '../src/util/file-change.js';
@@ -69,8 +69,8 @@ const checksumKey = defineKey(
   'checksum',
   z.union([
     z.literal('sidecar'),
-    z.strictObject({ sidecar: z.literal(true), level: levelSchema.optional() }),
-    z.strictObject({ manifest: z.string().min(1), level: levelSchema.optional() }),
+    z.strictObject({ sidecar: z.literal(true), level: z.optional(levelSchema) }),
+    z.strictObject({ manifest: textSchema, level: z.optional(levelSchema) }),
   ]),
   (raw, ctx): ChecksumOptions & { level: Level } =>
     typeof raw === 'object' && 'manifest' in raw

@@ -1,5 +1,5 @@
 // command: any argv over the artifact ("{artifact}" and $REARGUARD_ARTIFACT name it); exit 0 passes.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { argvSchema, durationSchema, levelOf, levelSchema } from '../src/contract/schema-parts.js';
@@ -13,8 +13,8 @@ type CommandOptions = { argv: string[]; timeoutMs?: number };
 const commandKey = defineKey(
   'command',
   z
-    .union([argvSchema, z.strictObject({ run: argvSchema, timeout: durationSchema.optional(), level: levelSchema.optional() })])
-    .describe('Any argv; "{artifact}" is replaced by the artifact path; exit 0 passes.'),
+    .union([argvSchema, z.strictObject({ run: argvSchema, timeout: z.optional(durationSchema), level: z.optional(levelSchema) })])
+    .check(z.describe('Any argv; "{artifact}" is replaced by the artifact path; exit 0 passes.')),
   (raw, ctx): CommandOptions & { level: Level } =>
     Array.isArray(raw)
       ? { argv: raw, level: ctx.level }

@@ -1,5 +1,5 @@
 // fresh: when units run, the artifact must have been written by this run's unit.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 import { describeFutureMtime } from '../src/util/future-mtime.js';
@@ -11,7 +11,7 @@ export const freshCheck: ArtifactCheck<Record<string, never>, boolean> = {
   needs: ['facts', 'unit-start'],
   effect: 'read-only',
   stops: 'at-error',
-  config: defineKey('fresh', z.boolean().describe('orchestrate: the file must be written by this run (default true).'), (raw) => raw),
+  config: defineKey('fresh', z.boolean().check(z.describe('orchestrate: the file must be written by this run (default true).')), (raw) => raw),
   select: (own, artifact) => (own !== false ? { options: {}, level: artifact.level } : undefined),
   describe: () => 'written by this run',
   async run(ctx, target) {

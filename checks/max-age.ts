@@ -1,4 +1,5 @@
 // max_age: outside orchestrate, the newest match must be younger than the limit (backups made by timers).
+import * as z from '../src/contract/zod.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { durationSchema } from '../src/contract/schema-parts.js';
 import { formatDuration, parseDuration } from '../src/util/duration.js';
@@ -12,7 +13,7 @@ export const maxAgeCheck: ArtifactCheck<{ maxAgeMs: number }, { maxAgeMs: number
   needs: ['facts'],
   effect: 'read-only',
   stops: 'at-error',
-  config: defineKey('max_age', durationSchema.describe('verify/audit/restore-test: the newest match must be younger than this.'), (raw) => ({
+  config: defineKey('max_age', durationSchema.check(z.describe('verify/audit/restore-test: the newest match must be younger than this.')), (raw) => ({
     maxAgeMs: parseDuration(raw),
   })),
   select: (own, artifact, command) =>

@@ -1,4 +1,5 @@
 // offsite: over SSH, the remote copy in `dir` exists, has the same size and the same sha256 (computed remotely).
+import * as z from '../src/contract/zod.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { levelSchema, remoteTargetSchema } from '../src/contract/schema-parts.js';
 import path from 'node:path';
@@ -30,7 +31,7 @@ export const offsiteCheck: ArtifactCheck<OffsiteOptions, OffsiteOptions & { leve
   needs: ['content', 'host'],
   effect: 'read-only',
   stops: 'at-error',
-  config: defineKey('offsite', remoteTargetSchema.extend({ level: levelSchema.optional() }), (raw, ctx) => ({
+  config: defineKey('offsite', z.extend(remoteTargetSchema, { level: z.optional(levelSchema) }), (raw, ctx) => ({
     host: raw.host,
     dir: raw.dir,
     level: raw.level ?? ctx.level,

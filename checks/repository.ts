@@ -1,5 +1,5 @@
 // repository: the backup tool's own check of the repository holding the backup, with an optional sampled read of the data.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { levelSchema, parsePercent, percentSchema, sizeSchema } from '../src/contract/schema-parts.js';
@@ -27,13 +27,12 @@ const checkKey = defineKey(
       z.literal(true),
       z.strictObject({
         read_data: z
-          .union([percentSchema, sizeSchema])
-          .optional()
-          .describe('Also read this much of the stored data ("5%", "100MiB"), where the tool offers a sampled read.'),
-        level: levelSchema.optional(),
+          .optional(z.union([percentSchema, sizeSchema]))
+          .check(z.describe('Also read this much of the stored data ("5%", "100MiB"), where the tool offers a sampled read.')),
+        level: z.optional(levelSchema),
       }),
     ])
-    .describe("Run the backup tool's own check of the repository (restic check, borg check, pgbackrest verify)."),
+    .check(z.describe("Run the backup tool's own check of the repository (restic check, borg check, pgbackrest verify).")),
   (raw, ctx): RepositoryCheckConfig => {
     const readData = raw === true ? undefined : raw.read_data;
     const depth: VerifyDepth =

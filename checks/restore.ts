@@ -1,8 +1,8 @@
 // restore: restore the backup into a fresh private scratch folder, check the tree, always remove it.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
-import { argvSchema, levelSchema } from '../src/contract/schema-parts.js';
+import { argvSchema, levelSchema, textSchema } from '../src/contract/schema-parts.js';
 import type { ArtifactCheck, CheckOutcome } from '../src/contract/check.js';
 import { restoreArchive } from './restore/archive-restore.js';
 import { planArchivePass, RESTORE_COMMANDS, type ArchivePassSpec } from './restore/pass-spec.js';
@@ -26,14 +26,14 @@ function describeRules(options: RestoreOptions): string[] {
 const restoreKey = defineKey(
   'restore',
   z.strictObject({
-    sqlite: z.string().min(1).optional().describe('Glob of SQLite files in the restored tree; each must pass integrity_check.'),
-    gzip: z.string().min(1).optional().describe('Glob of gzip files in the restored tree; each must decompress to its end.'),
-    json: z.string().min(1).optional().describe('Glob of JSON files in the restored tree; each must parse.'),
-    sha256sums: z.string().min(1).optional().describe('A sha256sum-format list inside the archive; every entry must match.'),
-    command: argvSchema.optional().describe('Run with the restored tree as cwd; exit 0 passes.'),
-    scratch: z.string().min(1).optional().describe('Where scratch folders are made (default: the system temp dir).'),
-    include: z.array(z.string().min(1)).min(1).optional().describe('Repository backups: restore only these paths.'),
-    level: levelSchema.optional(),
+    sqlite: z.optional(textSchema).check(z.describe('Glob of SQLite files in the restored tree; each must pass integrity_check.')),
+    gzip: z.optional(textSchema).check(z.describe('Glob of gzip files in the restored tree; each must decompress to its end.')),
+    json: z.optional(textSchema).check(z.describe('Glob of JSON files in the restored tree; each must parse.')),
+    sha256sums: z.optional(textSchema).check(z.describe('A sha256sum-format list inside the archive; every entry must match.')),
+    command: z.optional(argvSchema).check(z.describe('Run with the restored tree as cwd; exit 0 passes.')),
+    scratch: z.optional(textSchema).check(z.describe('Where scratch folders are made (default: the system temp dir).')),
+    include: z.optional(z.array(textSchema).check(z.minLength(1))).check(z.describe('Repository backups: restore only these paths.')),
+    level: z.optional(levelSchema),
   }),
   (raw, ctx): RestoreOptions & { level: Level } => {
     const { level, scratch, ...rules } = raw;

@@ -1,5 +1,5 @@
 // size: at least `min` bytes, and within max_shrink / max_growth of the median of the last `window` verified sizes.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { levelSchema, parsePercent, percentSchema, sizeSchema } from '../src/contract/schema-parts.js';
@@ -20,11 +20,11 @@ export interface SizeOptions {
 const sizeKey = defineKey(
   'size',
   z.strictObject({
-    min: sizeSchema.optional(),
-    max_shrink: percentSchema.optional(),
-    max_growth: percentSchema.optional(),
-    window: z.number().int().min(1).max(100).optional(),
-    level: levelSchema.optional(),
+    min: z.optional(sizeSchema),
+    max_shrink: z.optional(percentSchema),
+    max_growth: z.optional(percentSchema),
+    window: z.optional(z.int().check(z.gte(1), z.lte(100))),
+    level: z.optional(levelSchema),
   }),
   (raw, ctx): SizeOptions => {
     const maxShrinkPct = parsePercent(raw.max_shrink);

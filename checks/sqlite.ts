@@ -1,5 +1,5 @@
 // sqlite: the artifact is a SQLite 3 database that passes PRAGMA integrity_check, checked without touching its folder.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
@@ -14,7 +14,7 @@ export const sqliteCheck: ArtifactCheck<Record<string, never>, { level: Level } 
   needs: ['content'],
   effect: 'scratch',
   stops: 'at-error',
-  config: defineKey('sqlite', z.union([z.boolean(), z.strictObject({ level: levelSchema.optional() })]), (raw, ctx) =>
+  config: defineKey('sqlite', z.union([z.boolean(), z.strictObject({ level: z.optional(levelSchema) })]), (raw, ctx) =>
     raw === false ? undefined : { level: levelOf(raw, ctx.level) },
   ),
   select: (own) => (own ? { options: {}, level: own.level } : undefined),

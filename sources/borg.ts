@@ -1,5 +1,6 @@
 // The borg source: the newest archive (optionally of a name prefix), extracted and checked by borg itself.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
+import { textSchema } from '../src/contract/schema-parts.js';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource, Location, SourceContext, SourceOutcome } from '../src/contract/source.js';
 import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from '../src/exec/types.js';
@@ -24,15 +25,15 @@ const KILL_GRACE_MS = 10_000;
 
 const schema = z
   .strictObject({
-    repo: z.string().min(1).describe('The borg repository: a folder, or ssh://user@host/path.'),
-    passphrase_file: z.string().min(1).optional().describe('File holding the passphrase (read by borg through BORG_PASSCOMMAND).'),
-    passcommand: z.string().min(1).optional().describe('Command printing the passphrase (BORG_PASSCOMMAND), run by borg.'),
-    prefix: z.string().min(1).optional().describe('Only archives whose name starts with this.'),
-    host: z.string().min(1).optional().describe('Run borg on this host from `hosts`.'),
+    repo: textSchema.check(z.describe('The borg repository: a folder, or ssh://user@host/path.')),
+    passphrase_file: z.optional(textSchema).check(z.describe('File holding the passphrase (read by borg through BORG_PASSCOMMAND).')),
+    passcommand: z.optional(textSchema).check(z.describe('Command printing the passphrase (BORG_PASSCOMMAND), run by borg.')),
+    prefix: z.optional(textSchema).check(z.describe('Only archives whose name starts with this.')),
+    host: z.optional(textSchema).check(z.describe('Run borg on this host from `hosts`.')),
   })
-  .refine((raw) => (raw.passphrase_file === undefined) !== (raw.passcommand === undefined), {
+  .check(z.refine((raw) => (raw.passphrase_file === undefined) !== (raw.passcommand === undefined), {
     message: 'a borg artifact needs exactly one of passphrase_file or passcommand (a passphrase is never written in the config)',
-  });
+  }));
 
 /**
  * The process of one borg command; it never prompts, and reads the passphrase only through BORG_PASSCOMMAND.
@@ -97,9 +98,9 @@ export function extractBorgJson(output: string): unknown {
   return JSON.parse(lines.slice(start, end + 1).join('\n'));
 }
 
-const listSchema = z.object({ archives: z.array(z.object({ name: z.string(), id: z.string(), time: z.string(), start: z.string().optional() })) });
+const listSchema = z.object({ archives: z.array(z.object({ name: z.string(), id: z.string(), time: z.string(), start: z.optional(z.string()) })) });
 const infoSchema = z.object({
-  archives: z.array(z.object({ name: z.string(), end: z.string().optional(), start: z.string(), stats: z.object({ original_size: z.number() }) })).min(1),
+  archives: z.array(z.object({ name: z.string(), end: z.optional(z.string()), start: z.string(), stats: z.object({ original_size: z.number() }) })).check(z.minLength(1)),
 });
 
 /** An archive as `borg list --json` lists it (only the fields used). */

@@ -1,5 +1,6 @@
 // The file source: a glob; the newest regular file by mtime is the backup.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
+import { textSchema } from '../src/contract/schema-parts.js';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
 import { findNewestFile } from '../src/util/newest-file.js';
@@ -7,7 +8,7 @@ import { findNewestFile } from '../src/util/newest-file.js';
 /** `path:` artifacts: files on this machine, found by a glob. */
 export const fileSource: ArtifactSource<{ pattern: string }> = {
   kind: 'path',
-  config: defineFragment(z.string().min(1).describe('Glob of the artifact; the newest regular file by mtime is checked.'), (raw, ctx) => ({
+  config: defineFragment(textSchema.check(z.describe('Glob of the artifact; the newest regular file by mtime is checked.')), (raw, ctx) => ({
     pattern: ctx.resolvePath(raw),
   })),
   // A file backup restores by extracting it as an archive.

@@ -1,6 +1,7 @@
 // The pgBackRest source: the newest backup set of a stanza, from `pgbackrest info --output=json`.
 import { lastLine } from '../src/util/tail.js';
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
+import { textSchema } from '../src/contract/schema-parts.js';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
@@ -14,18 +15,18 @@ export type PgBackRestSourceOptions = PgBackRestOptions & PgRestoreSettings;
 
 const schema = z
   .strictObject({
-    stanza: z.string().min(1).describe('The pgBackRest stanza; its newest backup set is checked.'),
-    config: z.string().min(1).optional().describe("pgBackRest's config file (default: pgBackRest's own default)."),
-    repo: z.number().int().min(1).max(256).optional().describe('Which repository (repoN) when the stanza has several.'),
-    type: z.enum(['full', 'diff', 'incr']).optional().describe('The newest set must be of this type.'),
-    host: z.string().min(1).optional().describe('Run pgbackrest on this host from `hosts`.'),
-    query: z.string().min(1).optional().describe('restore: SQL run on the restored server (default: list the databases).'),
-    sql: z.array(z.string().min(1)).optional().describe('restore: more SQL statements that must succeed.'),
-    database_user: z.string().min(1).optional().describe('restore: the role to connect as (default postgres).'),
-    run_as: z.string().min(1).optional().describe('restore: the OS user the restore and the private server run as when rearguard is root (default postgres).'),
-    pg_bin: z.string().min(1).optional().describe("restore: folder of PostgreSQL's programs (default: Debian's folder for the backup's version, else PATH)."),
+    stanza: textSchema.check(z.describe('The pgBackRest stanza; its newest backup set is checked.')),
+    config: z.optional(textSchema).check(z.describe("pgBackRest's config file (default: pgBackRest's own default).")),
+    repo: z.optional(z.int().check(z.gte(1), z.lte(256))).check(z.describe('Which repository (repoN) when the stanza has several.')),
+    type: z.optional(z.enum(['full', 'diff', 'incr'])).check(z.describe('The newest set must be of this type.')),
+    host: z.optional(textSchema).check(z.describe('Run pgbackrest on this host from `hosts`.')),
+    query: z.optional(textSchema).check(z.describe('restore: SQL run on the restored server (default: list the databases).')),
+    sql: z.optional(z.array(textSchema)).check(z.describe('restore: more SQL statements that must succeed.')),
+    database_user: z.optional(textSchema).check(z.describe('restore: the role to connect as (default postgres).')),
+    run_as: z.optional(textSchema).check(z.describe('restore: the OS user the restore and the private server run as when rearguard is root (default postgres).')),
+    pg_bin: z.optional(textSchema).check(z.describe("restore: folder of PostgreSQL's programs (default: Debian's folder for the backup's version, else PATH).")),
   })
-  .describe('A pgBackRest stanza: its newest backup set.');
+  .check(z.describe('A pgBackRest stanza: its newest backup set.'));
 
 /** `pgbackrest:` artifacts: a stanza's newest backup set; one in error or of the wrong type is refused. */
 export const pgbackrestSource: ArtifactSource<PgBackRestSourceOptions> = {

@@ -1,5 +1,6 @@
 // The restic source: the newest snapshot matching host, tags and paths, restored and checked by restic itself.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
+import { textSchema } from '../src/contract/schema-parts.js';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource, Location, SourceContext, SourceOutcome } from '../src/contract/source.js';
 import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from '../src/exec/types.js';
@@ -25,17 +26,17 @@ const KILL_GRACE_MS = 10_000;
 
 const schema = z
   .strictObject({
-    repo: z.string().min(1).describe('The restic repository: a folder, or any location restic accepts (sftp:, s3:, rest:).'),
-    password_file: z.string().min(1).optional().describe('File holding the repository password (RESTIC_PASSWORD_FILE).'),
-    password_command: z.string().min(1).optional().describe('Command printing the password (RESTIC_PASSWORD_COMMAND), run by restic.'),
-    host: z.string().min(1).optional().describe('Run restic on this host from `hosts`.'),
-    snapshot_host: z.string().min(1).optional().describe('Only snapshots made on this hostname (restic --host).'),
-    tags: z.array(z.string().min(1)).optional().describe('Only snapshots carrying all these tags.'),
-    paths: z.array(z.string().min(1)).optional().describe('Only snapshots of exactly these paths.'),
+    repo: textSchema.check(z.describe('The restic repository: a folder, or any location restic accepts (sftp:, s3:, rest:).')),
+    password_file: z.optional(textSchema).check(z.describe('File holding the repository password (RESTIC_PASSWORD_FILE).')),
+    password_command: z.optional(textSchema).check(z.describe('Command printing the password (RESTIC_PASSWORD_COMMAND), run by restic.')),
+    host: z.optional(textSchema).check(z.describe('Run restic on this host from `hosts`.')),
+    snapshot_host: z.optional(textSchema).check(z.describe('Only snapshots made on this hostname (restic --host).')),
+    tags: z.optional(z.array(textSchema)).check(z.describe('Only snapshots carrying all these tags.')),
+    paths: z.optional(z.array(textSchema)).check(z.describe('Only snapshots of exactly these paths.')),
   })
-  .refine((raw) => (raw.password_file === undefined) !== (raw.password_command === undefined), {
+  .check(z.refine((raw) => (raw.password_file === undefined) !== (raw.password_command === undefined), {
     message: 'a restic artifact needs exactly one of password_file or password_command (a password is never written in the config)',
-  });
+  }));
 
 /** Builds restic's argv: global flags first; listing never takes a lock, so a killed run leaves none behind. */
 function resticArgv(options: ResticOptions, command: string, args: string[], lock = false): string[] {
@@ -98,12 +99,12 @@ export function extractJson(output: string): unknown {
 
 const snapshotSchema = z.object({
   id: z.string(),
-  short_id: z.string().optional(),
+  short_id: z.optional(z.string()),
   time: z.string(),
-  hostname: z.string().optional(),
-  paths: z.array(z.string()).optional(),
-  tags: z.array(z.string()).nullish(),
-  summary: z.object({ total_bytes_processed: z.number().optional() }).passthrough().optional(),
+  hostname: z.optional(z.string()),
+  paths: z.optional(z.array(z.string())),
+  tags: z.nullish(z.array(z.string())),
+  summary: z.optional(z.looseObject({ total_bytes_processed: z.optional(z.number()) })),
 });
 
 /** A restic snapshot as `restic snapshots --json` lists it (only the fields used). */

@@ -1,5 +1,6 @@
 // The tree source: an rsync-style mirror folder, its freshness from a stamp file or its newest file, compared with its source by rsync.
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
+import { textSchema } from '../src/contract/schema-parts.js';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource, Location, SourceContext, SourceOutcome } from '../src/contract/source.js';
 import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from '../src/exec/types.js';
@@ -27,11 +28,11 @@ const LISTING_CAPTURE_BYTES = 256 * 1024 * 1024;
 const SHOWN_DIFFERENCES = 10;
 
 const schema = z.strictObject({
-  path: z.string().min(1).describe('The mirror folder.'),
-  stamp: z.string().min(1).optional().describe('A file in or beside the mirror the copy job touches when it completes.'),
-  compare_with: z.string().min(1).optional().describe('The folder the mirror copies; compared by rsync --dry-run when check: is set.'),
-  tolerance: z.number().int().min(0).optional().describe('Missing, extra and changed files allowed (default 0).'),
-  host: z.string().min(1).optional().describe('The mirror is on this host from `hosts`.'),
+  path: textSchema.check(z.describe('The mirror folder.')),
+  stamp: z.optional(textSchema).check(z.describe('A file in or beside the mirror the copy job touches when it completes.')),
+  compare_with: z.optional(textSchema).check(z.describe('The folder the mirror copies; compared by rsync --dry-run when check: is set.')),
+  tolerance: z.optional(z.int().check(z.gte(0))).check(z.describe('Missing, extra and changed files allowed (default 0).')),
+  host: z.optional(textSchema).check(z.describe('The mirror is on this host from `hosts`.')),
 });
 
 function run(ctx: SourceContext<TreeOptions>, spec: Omit<ProcessSpec, 'timeoutMs' | 'killGraceMs' | 'signal' | 'env'>): Promise<ProcessResult> {

@@ -1,6 +1,7 @@
 // The ZFS source: the newest snapshot of a dataset (or of each dataset below it), proven sendable and restorable by clone.
 import { lastLine } from '../src/util/tail.js';
-import { z } from 'zod';
+import * as z from '../src/contract/zod.js';
+import { textSchema } from '../src/contract/schema-parts.js';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
@@ -13,11 +14,11 @@ export type { ZfsOptions } from './zfs/command.js';
 
 const schema = z
   .strictObject({
-    dataset: z.string().min(1).regex(/^[^@\s]+$/, 'a dataset name like "tank/db", without @snapshot').describe('The dataset whose newest snapshot is checked.'),
-    recursive: z.boolean().optional().describe('Every dataset below it too; each must have a snapshot.'),
-    host: z.string().min(1).optional().describe('Run zfs on this host from `hosts` (e.g. the replication target).'),
+    dataset: textSchema.check(z.regex(/^[^@\s]+$/, 'a dataset name like "tank/db", without @snapshot'), z.describe('The dataset whose newest snapshot is checked.')),
+    recursive: z.optional(z.boolean()).check(z.describe('Every dataset below it too; each must have a snapshot.')),
+    host: z.optional(textSchema).check(z.describe('Run zfs on this host from `hosts` (e.g. the replication target).')),
   })
-  .describe('A ZFS dataset: its newest snapshot.');
+  .check(z.describe('A ZFS dataset: its newest snapshot.'));
 
 /**
  * `zfs:` artifacts. The backup is the newest snapshot of each dataset; its completion time is the

@@ -1,7 +1,7 @@
 // Reads a rearguard.yml (IO), validates it against the schema and reports every problem with its line.
 import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from '../contract/zod.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { ArtifactKinds } from './kinds.js';
 import { buildConfigSchema, type RawConfig } from './schema.js';

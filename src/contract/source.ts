@@ -1,7 +1,7 @@
 // The artifact source contract: where a backup lives and how to find the one a unit's artifact means.
 import type { Exec } from '../exec/types.js';
 import type { Need } from './check.js';
-import type { z } from 'zod';
+import type * as z from './zod.js';
 import type { ConfigFragment } from './config-fragment.js';
 
 /** A backup a source found, with the facts every check needs. */
@@ -56,7 +56,7 @@ export interface ArtifactSource<Options = unknown> {
   /** The kind, which is also the artifact's config key (`path:`, `restic:`). */
   kind: string;
   /** The schema of the config key and how it resolves to this source's options. */
-  config: ConfigFragment<z.ZodType, Options>;
+  config: ConfigFragment<z.ZodMiniType, Options>;
   /** Needs beyond facts and history that this source satisfies (`content` for local files). */
   provides: readonly Need[];
   /** How the artifact is named in plans and reports. */
