@@ -134,9 +134,9 @@ function describeIssue(issue: Issue): string {
     case 'invalid_value':
       return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${got}`;
     case 'too_small':
-      return `${issue.message.replace(/^Too small: /, 'expected ')}, got ${got}`;
     case 'too_big':
-      return `${issue.message.replace(/^Too big: /, 'expected ')}, got ${got}`;
+      // zod says "Too small: expected string to have >=1 characters"; a custom message stays as written.
+      return `${issue.message.replace(/^Too (?:small|big): (?:expected )?/, 'expected ')}, got ${got}`;
     case 'custom':
       return issue.message;
     default:

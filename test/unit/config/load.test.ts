@@ -65,6 +65,25 @@ stages:
     expect(problems[2]).toMatch(/:7: stages\[0\]\.units\[0\]\.run: expected array, got "backup.sh"/);
   });
 
+  it('states a bound once, with what was found', () => {
+    const problems = problemsOf(`version: 1
+state_dir: ""
+stages:
+  - name: app
+    concurrency: 0
+    units:
+      - name: api
+        run: []
+        retries: 11
+`);
+    expect(problems).toEqual([
+      '/etc/rearguard.yml:2: state_dir: expected string to have >=1 characters, got ""',
+      '/etc/rearguard.yml:5: stages[0].concurrency: expected number to be >=1, got 0',
+      '/etc/rearguard.yml:8: stages[0].units[0].run: expected array to have >=1 items, got a list ([])',
+      '/etc/rearguard.yml:9: stages[0].units[0].retries: expected number to be <=10, got 11',
+    ]);
+  });
+
   it('requires exactly one action per unit', () => {
     expect(problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n        run: [a]\n        shell: b\n`)).toEqual([
       '/etc/rearguard.yml:5: stages[0].units[0]: a unit needs exactly one of run, shell, systemd, sqlite_backup; found run and shell',
