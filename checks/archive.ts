@@ -6,7 +6,7 @@ import { levelOf, levelSchema, textSchema } from '../src/contract/schema-parts.j
 import { loadPicomatch } from '../src/util/picomatch.js';
 import { formatBytes } from '../src/util/size.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
-import { obtainArchivePass, type ScannedEntry } from './restore/archive-pass.js';
+import type { ScannedEntry } from './restore/archive-pass.js';
 import { planArchivePass, type ArchivePassSpec } from './restore/pass-spec.js';
 import { describeFileChange } from '../src/util/file-change.js';
 
@@ -58,6 +58,8 @@ export const archiveCheck: ArtifactCheck<{ expect: string[]; pass?: ArchivePassS
   async run(ctx, target) {
     const file = target.facts.file;
     if (!file) return { status: 'failed', message: 'no artifact file to read' };
+    // The archive reader loads with the first archive read, not with every config.
+    const { obtainArchivePass } = await import('./restore/archive-pass.js');
     const pass = await obtainArchivePass(ctx, target, ctx.options.pass ?? { sha256: false });
     const facts = { archivePass: pass };
     const warnings = pass.read.warnings;

@@ -6,9 +6,8 @@ import { levelOf, levelSchema, textSchema } from '../src/contract/schema-parts.j
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeFileChange } from '../src/util/file-change.js';
-import { HashFileError, sharedHashPool, type FileDigest } from '../src/util/hash-pool.js';
+import type { FileDigest } from '../src/util/hash-pool.js';
 import type { ArtifactCheck, ArtifactFacts } from '../src/contract/check.js';
-import { obtainArchivePass } from './restore/archive-pass.js';
 import { planArchivePass, type ArchivePassSpec } from './restore/pass-spec.js';
 import { parseSha256Sums } from './restore/sha256-list.js';
 
@@ -101,6 +100,8 @@ export const checksumCheck: ArtifactCheck<ChecksumCheckOptions, ChecksumOptions 
     const facts: Partial<ArtifactFacts> = {};
     // With archive or restore on the same archive, its sha256 comes from their one read of it.
     if (target.facts.sha256 === undefined && ctx.options.pass?.sha256) {
+      // The archive reader loads with the first archive read, not with every config.
+      const { obtainArchivePass } = await import('./restore/archive-pass.js');
       const pass = await obtainArchivePass(ctx, target, ctx.options.pass);
       facts.archivePass = pass;
       if (pass.sha256 !== undefined) facts.sha256 = pass.sha256;
@@ -108,6 +109,8 @@ export const checksumCheck: ArtifactCheck<ChecksumCheckOptions, ChecksumOptions 
     let readBytes: number | undefined;
     let actual = target.facts.sha256 ?? facts.sha256;
     if (actual === undefined) {
+      // The hash pool (worker threads) loads with the first file hashed, not with every config.
+      const { HashFileError, sharedHashPool } = await import('../src/util/hash-pool.js');
       let digest: FileDigest;
       try {
         digest = await sharedHashPool().hashFile(file, { signal: ctx.signal });

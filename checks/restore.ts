@@ -4,10 +4,8 @@ import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { argvSchema, levelSchema, textSchema } from '../src/contract/schema-parts.js';
 import type { ArtifactCheck, CheckOutcome } from '../src/contract/check.js';
-import { restoreArchive } from './restore/archive-restore.js';
 import { planArchivePass, RESTORE_COMMANDS, type ArchivePassSpec } from './restore/pass-spec.js';
 import type { RestoreOptions } from './restore/run-rules.js';
-import { restoreThroughSource } from './restore/source-restore.js';
 
 function describeRules(options: RestoreOptions): string[] {
   const rules: string[] = [];
@@ -64,7 +62,13 @@ export const restoreCheck: ArtifactCheck<RestoreCheckOptions, RestoreOptions & {
     return `${what} into private scratch${rules.length > 0 ? `; ${rules.join(', ')}` : ''}`;
   },
   async run(ctx, target): Promise<CheckOutcome> {
+    // The restore code (tar, decompression, scratch) loads with the first restore, not with every config.
     const restore = target.source?.restore;
-    return restore ? restoreThroughSource(ctx, target, restore) : restoreArchive(ctx, target);
+    if (restore) {
+      const { restoreThroughSource } = await import('./restore/source-restore.js');
+      return restoreThroughSource(ctx, target, restore);
+    }
+    const { restoreArchive } = await import('./restore/archive-restore.js');
+    return restoreArchive(ctx, target);
   },
 };

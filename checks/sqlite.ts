@@ -3,7 +3,6 @@ import * as z from '../src/contract/zod.js';
 import type { Level } from '../src/config/types.js';
 import { defineKey } from '../src/contract/config-fragment.js';
 import { levelOf, levelSchema } from '../src/contract/schema-parts.js';
-import { checkSqliteIntegrity } from '../src/util/sqlite-integrity.js';
 import type { ArtifactCheck } from '../src/contract/check.js';
 import { describeFileChange } from '../src/util/file-change.js';
 
@@ -22,6 +21,8 @@ export const sqliteCheck: ArtifactCheck<Record<string, never>, { level: Level } 
   async run(ctx, target) {
     const file = target.facts.file;
     if (!file) return { status: 'failed', message: 'no artifact file to open' };
+    // The SQLite driver and its worker load with the first database checked, not with every config.
+    const { checkSqliteIntegrity } = await import('../src/util/sqlite-integrity.js');
     const result = await checkSqliteIntegrity(file, {
       tempDir: ctx.tempDir,
       signal: ctx.signal,

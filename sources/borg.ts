@@ -7,7 +7,6 @@ import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from
 import { formatDuration } from '../src/util/duration.js';
 import { quoteShellArg } from '../src/util/shell-quote.js';
 import { lastLines, OUTPUT_TAIL_LINES } from '../src/util/tail.js';
-import { judgeTarStream, restoreTarStream } from './tar-stream-restore.js';
 
 /** A `borg:` artifact, resolved: the passphrase only through a file or a command borg runs itself. */
 export interface BorgOptions {
@@ -184,6 +183,7 @@ export const borgSource: ArtifactSource<BorgOptions> = {
     if (ctx.options.host !== undefined) {
       // borg runs on the host and prints the archive as a tar; only the tar crosses SSH.
       const spec = borgSpec(ctx, ['export-tar', '--bypass-lock', `${ctx.options.repo}::${backup.id}`, '-', ...include]);
+      const { judgeTarStream, restoreTarStream } = await import('./tar-stream-restore.js');
       const streamed = await restoreTarStream(ctx.exec, ctx.options.host, spec, dir);
       const failed = judgeTarStream(`borg archive ${backup.id}`, streamed, (result) => explainBorgFailure(ctx.options, result, timeoutMs));
       if (failed) return { ok: false, ...failed, details: failed.details ?? tail(streamed.result) };

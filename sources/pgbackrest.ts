@@ -7,8 +7,7 @@ import type { ArtifactSource } from '../src/contract/source.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
 import { describeStanza, LIST_TIMEOUT_MS, pgbackrestArgv, runPgBackRest, type PgBackRestOptions } from './pgbackrest/command.js';
 import { chooseNewestSet, extractInfoJson } from './pgbackrest/info.js';
-import { restoreAndQuery, type PgRestoreSettings } from './pgbackrest/restore.js';
-import { verifyRepository } from './pgbackrest/verify.js';
+import type { PgRestoreSettings } from './pgbackrest/restore.js';
 
 /** A pgbackrest artifact's options: where the stanza is, and how its restore test runs. */
 export type PgBackRestSourceOptions = PgBackRestOptions & PgRestoreSettings;
@@ -65,6 +64,7 @@ export const pgbackrestSource: ArtifactSource<PgBackRestSourceOptions> = {
       backup: { id: set.label, location: `${describeStanza(options)}, ${set.type} backup set ${set.label}`, completedAtMs: set.stopMs, bytes: set.databaseBytes },
     };
   },
-  restore: (ctx, backup, dir, include) => restoreAndQuery(ctx, backup, dir, include),
-  verify: (ctx, backup, depth) => verifyRepository(ctx, backup, depth),
+  // The restore (a private PostgreSQL server) and the repository check load when a run first uses them.
+  restore: async (ctx, backup, dir, include) => (await import('./pgbackrest/restore.js')).restoreAndQuery(ctx, backup, dir, include),
+  verify: async (ctx, backup, depth) => (await import('./pgbackrest/verify.js')).verifyRepository(ctx, backup, depth),
 };

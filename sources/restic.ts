@@ -6,7 +6,6 @@ import type { ArtifactSource, Location, SourceContext, SourceOutcome } from '../
 import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from '../src/exec/types.js';
 import { formatDuration } from '../src/util/duration.js';
 import { lastLines, OUTPUT_TAIL_LINES } from '../src/util/tail.js';
-import { includesEntry, judgeTarStream, restoreTarStream } from './tar-stream-restore.js';
 
 /** A `restic:` artifact, resolved: the password only through a file or a command restic runs itself. */
 export interface ResticOptions {
@@ -197,6 +196,7 @@ export const resticSource: ArtifactSource<ResticOptions> = {
     if (ctx.options.host !== undefined) {
       // restic runs on the host and prints the snapshot as a tar; only the tar crosses SSH.
       const short = backup.id.slice(0, 8);
+      const { includesEntry, judgeTarStream, restoreTarStream } = await import('./tar-stream-restore.js');
       const streamed = await restoreTarStream(ctx.exec, ctx.options.host, resticSpec(ctx, resticArgv(ctx.options, 'dump', ['--archive', 'tar', backup.id, '/'])), dir, (entry) =>
         includesEntry(include, entry),
       );

@@ -6,7 +6,6 @@ import type { ArtifactSource, Location, SourceContext, SourceOutcome } from '../
 import { describeFailure, succeeded, type ProcessResult, type ProcessSpec } from '../src/exec/types.js';
 import { formatDuration } from '../src/util/duration.js';
 import { lastLines, OUTPUT_TAIL_LINES } from '../src/util/tail.js';
-import { judgeTarStream, restoreTarStream } from './tar-stream-restore.js';
 
 /** A `tree:` artifact, resolved. */
 export interface TreeOptions {
@@ -135,6 +134,7 @@ export const treeSource: ArtifactSource<TreeOptions> = {
       // tar on the host packs the mirror (or the include paths); only the tar crosses SSH.
       const argv = ['tar', '-C', ctx.options.path, '-cf', '-', '--', ...(include.length > 0 ? include : ['.'])];
       const spec: ProcessSpec = { argv, env: ctx.env, timeoutMs, killGraceMs: KILL_GRACE_MS, signal: ctx.signal, label: 'tar' };
+      const { judgeTarStream, restoreTarStream } = await import('./tar-stream-restore.js');
       const streamed = await restoreTarStream(ctx.exec, ctx.options.host, spec, dir);
       const failed = judgeTarStream(`the mirror ${where(ctx.options)}`, streamed, (result) => `packing the mirror ${where(ctx.options)}: ${failure('tar', result, timeoutMs)}`);
       if (failed) return { ok: false, ...failed, details: failed.details ?? lastLines(streamed.result.output, OUTPUT_TAIL_LINES) };

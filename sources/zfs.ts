@@ -5,9 +5,7 @@ import { textSchema } from '../src/contract/schema-parts.js';
 import { defineFragment } from '../src/contract/config-fragment.js';
 import type { ArtifactSource } from '../src/contract/source.js';
 import { describeFailure, succeeded } from '../src/exec/types.js';
-import { restoreByClone } from './zfs/clone.js';
 import { describeDataset, runZfs, snapshotQuery, type ZfsOptions } from './zfs/command.js';
-import { proveSendable } from './zfs/send.js';
 import { parseNewestSnapshots } from './zfs/snapshots.js';
 
 export type { ZfsOptions } from './zfs/command.js';
@@ -54,6 +52,7 @@ export const zfsSource: ArtifactSource<ZfsOptions> = {
       },
     };
   },
-  verify: (ctx, backup) => proveSendable(ctx, backup),
-  restore: (ctx, backup, dir, include) => restoreByClone(ctx, backup, dir, include),
+  // The send proof and the clone load when a run first uses them.
+  verify: async (ctx, backup) => (await import('./zfs/send.js')).proveSendable(ctx, backup),
+  restore: async (ctx, backup, dir, include) => (await import('./zfs/clone.js')).restoreByClone(ctx, backup, dir, include),
 };

@@ -1,7 +1,6 @@
 // Chooses the action of a unit by its kind.
 import type { PlannedUnit } from '../../plan/types.js';
 import { runProcessAction } from './process.js';
-import { runSqliteBackupAction } from './sqlite-backup.js';
 import { runSystemdAction } from './systemd.js';
 import type { Action } from './types.js';
 
@@ -14,7 +13,8 @@ export function actionFor(unit: PlannedUnit): Action {
     case 'systemd':
       return runSystemdAction;
     case 'sqlite_backup':
-      return runSqliteBackupAction;
+      // The SQLite driver loads with the first sqlite_backup unit, not with every run.
+      return async (...args) => (await import('./sqlite-backup.js')).runSqliteBackupAction(...args);
     default:
       return () => Promise.resolve({ status: 'failed', exitCode: null, message: `${unit.action.kind} units are not supported by this build` });
   }
