@@ -31,6 +31,8 @@ export interface HashPoolOptions {
   size?: number;
   /** Read buffer per worker (default DEFAULT_BUFFER_BYTES). */
   bufferBytes?: number;
+  /** Makes a worker thread of the worker's source (default: an eval'd Worker); a test holds one back with it. */
+  createWorker?: (source: string) => Worker;
 }
 
 interface Job {
@@ -46,15 +48,18 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** The worker said it is ready: until then it is booting and is given no job. */
+  ready: boolean;
   job?: Job;
 }
 
-type Answer = { id: number; sha256: string; bytes: number } | { id: number; error: { code?: string; syscall?: string; message: string } };
+type Answer = { ready: true } | { id: number; sha256: string; bytes: number } | { id: number; error: { code?: string; syscall?: string; message: string } };
 
 /** A bounded set of hash workers, started on demand; idle workers never keep the process alive. */
 export class HashPool {
   readonly size: number;
   private readonly bufferBytes: number;
+  private readonly createWorker: (source: string) => Worker;
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private nextId = 1;
@@ -63,6 +68,7 @@ export class HashPool {
   constructor(options: HashPoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.size ?? os.availableParallelism()));
     this.bufferBytes = Math.max(4096, Math.floor(options.bufferBytes ?? DEFAULT_BUFFER_BYTES));
+    this.createWorker = options.createWorker ?? ((source) => new Worker(source, { eval: true, stdout: false, stderr: false }));
   }
 
   /** Hashes a file (or a byte range of it); rejects with HashFileError naming the file, or HashAbortError. */
@@ -113,12 +119,18 @@ export class HashPool {
     return this.slots.size;
   }
 
+  // Jobs go to ready workers only. A worker still booting (30–40 ms) is given none: the job waits in the queue and
+  // goes to whichever worker is free first, so small files are hashed by a ready worker while another boots, and
+  // a large one by the new worker as soon as it is up. A job that cannot go to a ready worker boots one more.
   private dispatch(): void {
     while (this.queue.length > 0) {
-      let slot = [...this.slots].find((candidate) => candidate.job === undefined);
+      const slot = [...this.slots].find((candidate) => candidate.ready && candidate.job === undefined);
       if (!slot) {
-        if (this.slots.size >= this.size) return;
-        slot = this.startWorker();
+        const booting = [...this.slots].filter((candidate) => !candidate.ready);
+        while (this.slots.size < this.size && booting.length < this.queue.length) booting.push(this.startWorker());
+        // Waiting jobs keep the process alive through the workers they wait for, as a running hash does.
+        for (const candidate of booting) candidate.worker.ref();
+        return;
       }
       const job = this.queue.shift()!;
       slot.job = job;
@@ -128,9 +140,15 @@ export class HashPool {
   }
 
   private startWorker(): Slot {
-    const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
-    const slot: Slot = { worker };
+    const worker = this.createWorker(HASH_WORKER_SOURCE);
+    const slot: Slot = { worker, ready: false };
     worker.on('message', (answer: Answer) => {
+      if ('ready' in answer) {
+        slot.ready = true;
+        this.dispatch();
+        if (!slot.job) worker.unref();
+        return;
+      }
       const job = slot.job;
       if (!job || job.id !== answer.id) return;
       slot.job = undefined;
@@ -139,11 +157,14 @@ export class HashPool {
       else this.settle(job, undefined, { sha256: answer.sha256, bytes: answer.bytes });
       this.dispatch();
     });
-    // A worker that dies (out of memory, a bug) fails only its own job; the next job gets a fresh worker.
+    // A worker that dies (out of memory, a bug) fails only its own job; the next job gets a fresh worker. One that
+    // dies as it boots fails the job that waits longest (the one it was started for), so that a worker that can
+    // never start fails the jobs one by one instead of being started again and again.
     const lost = (why: string) => {
       if (!this.slots.delete(slot)) return;
-      if (slot.job) this.settle(slot.job, new HashFileError(slot.job.file, undefined, undefined, `the hash worker stopped: ${why}; run again`));
+      const job = slot.job ?? (slot.ready ? undefined : this.queue.shift());
       slot.job = undefined;
+      if (job) this.settle(job, new HashFileError(job.file, undefined, undefined, `the hash worker stopped: ${why}; run again`));
       this.dispatch();
     };
     worker.on('error', (error: Error) => lost(error.message));

@@ -5,7 +5,7 @@
 // worker file beside it at all. An eval'd CommonJS string needs no path and runs the same in all three.
 // It is plain JavaScript on purpose: only node: built-ins, nothing the compiler would have to rewrite.
 
-/** JavaScript run in each hash worker: answers `{ id, file, start, length, bufferBytes }` with a digest or an error. */
+/** JavaScript run in each hash worker: says `{ ready: true }` once booted, then answers `{ id, file, start, length, bufferBytes }` with a digest or an error. */
 export const HASH_WORKER_SOURCE = String.raw`'use strict';
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
@@ -83,4 +83,6 @@ parentPort.on('message', (job) => {
   }
   parentPort.postMessage(answer);
 });
+// Booted and listening: the pool gives a worker no job before this.
+parentPort.postMessage({ ready: true });
 `;

@@ -5,6 +5,7 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../../src/util/hash.js';
@@ -60,6 +61,61 @@ describe('HashPool equals sha256File', () => {
     const digests = await Promise.all(files.map((file) => pool.hashFile(file)));
     expect(pool.workers).toBe(2);
     for (const [i, file] of files.entries()) expect(digests[i]!.sha256).toBe(await sha256File(file));
+  });
+
+  it('gives no job to a worker still booting: what waits goes to the ready one, and a waiting job boots the next', async () => {
+    // The second worker is a real worker thread held at its first line (on a flag this test sets), so it stays
+    // "booting" for as long as the test needs: every file must still be hashed, by the worker that is ready.
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    let made = 0;
+    const held = new HashPool({
+      size: 2,
+      bufferBytes: BUFFER,
+      createWorker: (source) => {
+        made += 1;
+        const wait = made === 1 ? '' : "Atomics.wait(new Int32Array(require('node:worker_threads').workerData), 0, 0);\n";
+        return new Worker(wait + source, { eval: true, workerData: flag.buffer });
+      },
+    });
+    try {
+      const first = await makeFile('first.bin', 1000);
+      expect((await held.hashFile(first)).sha256).toBe(await sha256File(first));
+      const files = await Promise.all(Array.from({ length: 4 }, (_, i) => makeFile(`small${i}.bin`, 1000 + i)));
+      const digests = await Promise.all(files.map((file) => held.hashFile(file)));
+      for (const [i, file] of files.entries()) expect(digests[i]!.sha256).toBe(await sha256File(file));
+      // The jobs that found the ready worker busy started the second one, which never came up.
+      expect(made).toBe(2);
+      expect(held.workers).toBe(2);
+    } finally {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      await held.close();
+    }
+  });
+
+  it('fails the waiting jobs one by one when a worker dies as it boots, instead of starting workers forever', async () => {
+    let made = 0;
+    const broken = new HashPool({
+      size: 1,
+      createWorker: (source) => {
+        made += 1;
+        return new Worker(`throw new Error('no thread for you');\n${source}`, { eval: true, stderr: true });
+      },
+    });
+    try {
+      const files = await Promise.all([makeFile('x.bin', 10), makeFile('y.bin', 20)]);
+      const results = await Promise.allSettled(files.map((file) => broken.hashFile(file)));
+      for (const [i, result] of results.entries()) {
+        expect(result.status).toBe('rejected');
+        const error = (result as PromiseRejectedResult).reason as Error;
+        expect(error).toBeInstanceOf(HashFileError);
+        expect(error.message).toContain(files[i]);
+        expect(error.message).toMatch(/hash worker stopped: no thread for you/);
+      }
+      expect(made).toBe(2);
+    } finally {
+      await broken.close();
+    }
   });
 
   it('hashes byte ranges like a slice of the file', async () => {
