@@ -2,7 +2,7 @@
 // `npm run bench`: every row of the performance table, each side by side with its yardstick in the same run,
 // interleaved round by round, with the ratio and the target. Sizes are chosen so the whole run fits in about
 // three minutes on a small machine; BENCH_SCALE=2 doubles the file sizes, BENCH_ROUNDS sets the rounds.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +107,12 @@ async function main() {
     compare('`rearguard plan`, small config', '3 units', { label: 'rearguard plan', argv: cli('plan', '-c', smallCfg) }, nodeZero, { rounds: ROUNDS + 2 });
     compare('`rearguard --version`', '-', { label: 'rearguard --version', argv: cli('--version') }, nodeZero, { rounds: ROUNDS + 2 });
     compare('`rearguard plan`, 1,000 units', '1000 units', { label: 'rearguard plan', argv: cli('plan', '-c', thousandCfg) }, nodeZero);
+    if (process.env.NODE_EXTRA_CA_CERTS) {
+      // What the start-up rows read where NODE_EXTRA_CA_CERTS is not set (see describeExtraCaCerts).
+      const unset = (argv) => ['env', '-u', 'NODE_EXTRA_CA_CERTS', ...argv];
+      compare('Node\'s own start, NODE_EXTRA_CA_CERTS unset', '-', { label: 'node -e 0, unset', argv: unset([node, '-e', '0']) }, nodeZero, { rounds: ROUNDS + 2 });
+      compare('`rearguard plan`, small config, NODE_EXTRA_CA_CERTS unset', '3 units', { label: 'rearguard plan', argv: unset(cli('plan', '-c', smallCfg)) }, { label: 'node -e 0, unset', argv: unset([node, '-e', '0']) }, { rounds: ROUNDS + 2 });
+    }
 
     const pattern = path.join(many, 'app-*.sql.gz');
     const found = (run) => {
@@ -128,7 +134,8 @@ async function main() {
   }
   const cpu = os.cpus();
   console.log(`\n${os.availableParallelism()} CPU(s) ${cpu[0]?.model ?? ''}, ${(os.totalmem() / 1024 / MiB).toFixed(0)} GiB RAM, node ${process.version}, ${os.type()} ${os.release()}`);
-  console.log(`median of ${ROUNDS} rounds (restore-test ${Math.max(1, ROUNDS - 1)}, 10 GiB 1), page cache warm, load average before: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(`median of ${ROUNDS} rounds (restore-test ${Math.max(1, ROUNDS - 1)}, 10 GiB 1), page cache warm, load average before: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`${describeExtraCaCerts()}\n`);
   console.log(markdownTable(['work', 'size', 'rearguard', 'time', 'peak RSS', 'yardstick', 'time', 'ratio', 'target', ''], rows));
   if (rows.some((row) => String(row[9]).startsWith('error'))) process.exitCode = 1;
 }
@@ -137,3 +144,20 @@ main().catch((error) => {
   console.error(`bench failed: ${error.message}`);
   process.exitCode = 2;
 });
+
+/**
+ * Node parses the certificates NODE_EXTRA_CA_CERTS names as every process starts, before any of its code runs: a
+ * system bundle of ~140 certificates adds tens of milliseconds to `node -e 0`, to rearguard and to each floor alike.
+ * The table's start-up rows are only comparable between machines that agree on it.
+ */
+function describeExtraCaCerts() {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (!file) return 'NODE_EXTRA_CA_CERTS: not set';
+  let count = '?';
+  try {
+    count = String(readFileSync(file, 'latin1').split('-----BEGIN CERTIFICATE-----').length - 1);
+  } catch {
+    // Unreadable: Node warns and goes on; the line still says it is set.
+  }
+  return `NODE_EXTRA_CA_CERTS: ${file} (${count} certificates, parsed by every Node process as it starts)`;
+}
