@@ -11,7 +11,7 @@ import { LockHeldError } from '../errors.js';
 import { removeInterruptedWrites } from '../state/atomic.js';
 import { historyDir } from '../state/history.js';
 import type { Lock } from '../state/lock.js';
-import { createRunDir, isRunId, makeRunId } from '../state/run-dir.js';
+import { createRunDir, isRunId, makeRunId, pruneRunDirs } from '../state/run-dir.js';
 import { formatDuration } from '../util/duration.js';
 import { Redactor } from '../util/secrets.js';
 import { buildRunReport, type RunResults } from './build-report.js';
@@ -102,7 +102,12 @@ async function runPlannedWork(
 ): Promise<void> {
   let exec: RunExec | undefined;
   try {
-    const runDir = await createRunDir(config.stateDir, results.runId, config.keepRuns);
+    const runDir = await createRunDir(config.stateDir, results.runId);
+    // An old run folder that cannot be removed is a warning: housekeeping never stops a deploy.
+    for (const problem of await pruneRunDirs(config.stateDir, results.runId, config.keepRuns)) {
+      results.warnings.push(problem);
+      observer.warning(problem);
+    }
     // Live processes are recorded in the run folder, so the run that recovers a stale lock can stop them.
     exec = createExec({ hosts: config.hosts, stateDir: config.stateDir, env: config.env, runDir, cgroups: config.defaults.cgroups });
     results.containment = exec.containment();

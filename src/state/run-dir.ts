@@ -11,21 +11,42 @@ export function makeRunId(now: Date): string {
   return `${compactTimestamp(now)}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Creates state_dir/runs/<run-id> (0700) and prunes run folders beyond `keep` (the newest count, none older than maxAgeMs). */
-export async function createRunDir(stateDir: string, runId: string, keep: { count: number; maxAgeMs: number } = { count: KEEP_RUNS, maxAgeMs: Infinity }): Promise<string> {
-  const runsDir = path.join(stateDir, 'runs');
-  const dir = path.join(runsDir, runId);
+/** Creates state_dir/runs/<run-id> (0700). */
+export async function createRunDir(stateDir: string, runId: string): Promise<string> {
+  const dir = path.join(stateDir, 'runs', runId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const runs = (await readdir(runsDir)).filter(isRunId).sort();
+  return dir;
+}
+
+/**
+ * Removes the run folders beyond `keep` (the newest count, none older than maxAgeMs), never `current`'s.
+ * Resolves with what could not be removed, one message per folder: a folder left behind costs disk, not the run.
+ */
+export async function pruneRunDirs(stateDir: string, current: string, keep: { count: number; maxAgeMs: number } = { count: KEEP_RUNS, maxAgeMs: Infinity }): Promise<string[]> {
+  const runsDir = path.join(stateDir, 'runs');
+  let runs: string[];
+  try {
+    runs = (await readdir(runsDir)).filter(isRunId).sort();
+  } catch (error) {
+    return [`could not list the run folders in ${runsDir} to prune them: ${(error as Error).message}`];
+  }
   const oldest = Date.now() - keep.maxAgeMs;
   const tooOld = (name: string): boolean => runIdTime(name) < oldest;
-  const beyondCount = new Set(runs.slice(0, Math.max(0, runs.length - keep.count)));
-  for (const old of runs) {
-    // The new run's own folder is never pruned.
-    if (old === runId || (!beyondCount.has(old) && !tooOld(old))) continue;
-    await rm(path.join(runsDir, old), { recursive: true, force: true });
+  // The current run is the newest, and is never pruned: it counts first, then the others newest first (two runs
+  // started in the same second would otherwise sort by their ids' random part).
+  const others = runs.filter((name) => name !== current);
+  const beyondCount = new Set(others.slice(0, Math.max(0, others.length - Math.max(0, keep.count - 1))));
+  const problems: string[] = [];
+  for (const old of others) {
+    if (!beyondCount.has(old) && !tooOld(old)) continue;
+    const folder = path.join(runsDir, old);
+    try {
+      await rm(folder, { recursive: true, force: true });
+    } catch (error) {
+      problems.push(`could not remove the old run folder ${folder} (keep_runs): ${(error as Error).message}`);
+    }
   }
-  return dir;
+  return problems;
 }
 
 /** True for a run id (and so a run folder's name): 20261121T210000Z-3fa2. */
