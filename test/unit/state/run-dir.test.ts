@@ -42,6 +42,7 @@ describe('run folders', () => {
     const old = await makeRun(new Date(Date.now() - 10 * DAY));
     const recent = await makeRun(new Date(Date.now() - DAY));
     const current = await makeRun(new Date());
+    expect(await runs()).toEqual([old, recent, current].sort());
     expect(await pruneRunDirs(state, current, { count: 50, maxAgeMs: 5 * DAY })).toEqual([]);
     expect(await runs()).toEqual([recent, current].sort());
   });
