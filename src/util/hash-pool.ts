@@ -137,6 +137,8 @@ export class HashPool {
       slot.worker.ref(); // a running hash keeps the process alive, as a pending read would
       slot.worker.postMessage({ id: job.id, file: job.file, start: job.start, length: job.length, bufferBytes: this.bufferBytes });
     }
+    // Nothing waits: a worker still booting no longer keeps the process alive.
+    for (const candidate of this.slots) if (!candidate.ready) candidate.worker.unref();
   }
 
   private startWorker(): Slot {

@@ -77,6 +77,8 @@ describe('HashPool equals sha256File', () => {
         return new Worker(wait + source, { eval: true, workerData: flag.buffer });
       },
     });
+    const ports = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'MessagePort').length;
+    const portsBefore = ports();
     try {
       const first = await makeFile('first.bin', 1000);
       expect((await held.hashFile(first)).sha256).toBe(await sha256File(first));
@@ -86,6 +88,8 @@ describe('HashPool equals sha256File', () => {
       // The jobs that found the ready worker busy started the second one, which never came up.
       expect(made).toBe(2);
       expect(held.workers).toBe(2);
+      // Nothing waits for it any more: neither worker keeps the process alive.
+      expect(ports()).toBe(portsBefore);
     } finally {
       Atomics.store(flag, 0, 1);
       Atomics.notify(flag, 0);
