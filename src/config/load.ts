@@ -129,8 +129,10 @@ function toProblem(issue: Issue, doc: Document, lineCounter: LineCounter, file: 
 function describeIssue(issue: Issue): string {
   const got = describeInput(issue.input);
   switch (issue.code) {
-    case 'invalid_type':
-      return issue.input === undefined ? `expected ${issue.expected}, found nothing (this key is required)` : `expected ${issue.expected}, got ${got}`;
+    case 'invalid_type': {
+      const expected = issue.expected === 'int' ? 'a whole number' : issue.expected;
+      return issue.input === undefined ? `expected ${expected}, found nothing (this key is required)` : `expected ${expected}, got ${got}`;
+    }
     case 'invalid_value':
       return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${got}`;
     case 'too_small':

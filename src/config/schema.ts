@@ -16,6 +16,8 @@ const name = z.string().check(
   }),
 );
 const verdict = z.enum(['ok', 'partial', 'critical']);
+// Pushgateway and webhooks are reached over HTTP: another scheme would only fail at delivery, after the run.
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 
 /** An artifact as written: its level, one source kind's key, and the keys its checks own (typed by their owners). */
 export type RawArtifact = { level?: 'error' | 'warning' } & { readonly [key: string]: unknown };
@@ -220,7 +222,7 @@ function createConfigSchema(kinds: ArtifactKinds) {
         z.strictObject({
           pushgateway: z.optional(
             z.strictObject({
-              url: z.url(),
+              url: httpUrl,
               job: z.optional(text),
               labels: z.optional(
                 z.record(
@@ -242,7 +244,7 @@ function createConfigSchema(kinds: ArtifactKinds) {
       notify: z.optional(
         z.array(
           z.strictObject({
-            webhook: z.url(),
+            webhook: httpUrl,
             on: z.optional(z.array(verdict).check(z.minLength(1))),
             timeout: z.optional(duration),
             retries,

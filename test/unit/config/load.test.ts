@@ -84,6 +84,27 @@ stages:
     ]);
   });
 
+  it('asks for a whole number and for http(s) URLs in words, where zod says "int" and takes any scheme', () => {
+    const problems = problemsOf(`version: 1
+stages:
+  - name: app
+    concurrency: 2.5
+    units:
+      - name: api
+        run: [backup.sh]
+metrics:
+  pushgateway: { url: "pushgateway:9091" }
+notify:
+  - webhook: "ftp://hooks.example/deploy"
+  - webhook: "https://hooks.example/deploy"
+`);
+    expect(problems).toEqual([
+      '/etc/rearguard.yml:4: stages[0].concurrency: expected a whole number, got 2.5',
+      '/etc/rearguard.yml:9: metrics.pushgateway.url: expected an http:// or https:// URL, got "pushgateway:9091"',
+      '/etc/rearguard.yml:11: notify[0].webhook: expected an http:// or https:// URL, got "ftp://hooks.example/deploy"',
+    ]);
+  });
+
   it('requires exactly one action per unit', () => {
     expect(problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n        run: [a]\n        shell: b\n`)).toEqual([
       '/etc/rearguard.yml:5: stages[0].units[0]: a unit needs exactly one of run, shell, systemd, sqlite_backup; found run and shell',
