@@ -101,13 +101,14 @@ async function runPlannedWork(
   observer: ReturnType<typeof combineObservers>,
 ): Promise<void> {
   let exec: RunExec | undefined;
+  const warn = (message: string): void => {
+    results.warnings.push(message);
+    observer.warning(message);
+  };
   try {
     const runDir = await createRunDir(config.stateDir, results.runId);
     // An old run folder that cannot be removed is a warning: housekeeping never stops a deploy.
-    for (const problem of await pruneRunDirs(config.stateDir, results.runId, config.keepRuns)) {
-      results.warnings.push(problem);
-      observer.warning(problem);
-    }
+    for (const problem of await pruneRunDirs(config.stateDir, results.runId, config.keepRuns)) warn(problem);
     // Live processes are recorded in the run folder, so the run that recovers a stale lock can stop them.
     exec = createExec({ hosts: config.hosts, stateDir: config.stateDir, env: config.env, runDir, cgroups: config.defaults.cgroups });
     results.containment = exec.containment();
@@ -124,10 +125,7 @@ async function runPlannedWork(
       now: Date.now,
     };
     await runStages(
-      { config, plan, runId: results.runId, runDir, exec, signal: deps.signal, redactor, shared, observer, onWarning: (message) => {
-        results.warnings.push(message);
-        observer.warning(message);
-      } },
+      { config, plan, runId: results.runId, runDir, exec, signal: deps.signal, redactor, shared, observer, onWarning: warn },
       results,
     );
   } catch (error) {
