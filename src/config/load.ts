@@ -1,6 +1,6 @@
 // Reads a rearguard.yml (IO), validates it against the schema and reports every problem with its line.
 import { readFile } from 'node:fs/promises';
-import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type * as z from '../contract/zod.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { ArtifactKinds } from './kinds.js';
@@ -39,7 +39,13 @@ export function parseRawConfig(text: string, file: string, kinds: ArtifactKinds)
       })),
     );
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // An alias to an anchor set after it (or nowhere), or aliases past the library's limit on their expansion.
+    throw new ConfigError([{ file, path: '', line: unresolvedAliasLine(doc, lineCounter), message: `invalid YAML: ${(error as Error).message}` }], { cause: error });
+  }
   if (data === null || data === undefined) {
     throw new ConfigError([{ file, path: '', message: 'the config file is empty; expected "version: 1" and stages' }]);
   }
@@ -47,6 +53,19 @@ export function parseRawConfig(text: string, file: string, kinds: ArtifactKinds)
   if (result.success) return result.data;
   const problems = flattenIssues(result.error.issues).map((issue) => toProblem(issue, doc, lineCounter, file));
   throw new ConfigError(dedupe(problems).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+}
+
+/** The line of the first alias that names no anchor set before it, if there is one. */
+function unresolvedAliasLine(doc: Document, lineCounter: LineCounter): number | undefined {
+  let line: number | undefined;
+  visit(doc, {
+    Alias(_key, alias) {
+      if (alias.resolve(doc) !== undefined || !alias.range) return undefined;
+      line = lineCounter.linePos(alias.range[0]).line;
+      return visit.BREAK;
+    },
+  });
+  return line;
 }
 
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {

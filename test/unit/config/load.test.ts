@@ -143,6 +143,13 @@ stages:
     expect(problemsOf('version: 1\nstages:\n  - name: [unclosed\n')[0]).toMatch(/^\/etc\/rearguard.yml:\d+: invalid YAML/);
   });
 
+  it('reports an alias to no anchor at its line, as invalid YAML', () => {
+    // The yaml library finds it only as it turns the document into data, with an exception of its own.
+    expect(problemsOf('version: 1\nstages:\n  - name: a\n    units:\n      - name: u\n        run: [*backup]\n')).toEqual([
+      '/etc/rearguard.yml:6: invalid YAML: Unresolved alias (the anchor must be set before the alias): backup',
+    ]);
+  });
+
   it('picks the intended shape of a pre-flight item when reporting', () => {
     const problems = problemsOf(`version: 1
 preflight:
