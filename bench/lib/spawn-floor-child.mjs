@@ -2,8 +2,8 @@
 // Node script that starts `count` `true` processes, `concurrency` at once, each born in a cgroup of its own (stepping in
 // for the spawn and back out, as rearguard's launcher does) where a writable cgroup v2 hierarchy is there, each in
 // its own process group. No config, logs, records, report or verdict: what is left is what any Node parent pays.
-// With a config, the script first reads it with the YAML library rearguard reads configs with (same options), and
-// starts the `run` of each of its units instead: the floor of a run that must read its config before its first
+// With a config, the script first reads it with the YAML library rearguard reads a plain config with (js-yaml),
+// and starts the `run` of each of its units instead: the floor of a run that must read its config before its first
 // start, still without the schema, the plan or anything a run writes.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -12,10 +12,8 @@ const [count, concurrency] = process.argv.slice(2, 4).map(Number);
 const configFile = process.argv[4];
 let runs = Array.from({ length: count }, () => ['true']);
 if (configFile) {
-  const { LineCounter, parseDocument } = await import('yaml');
-  const doc = parseDocument(readFileSync(configFile, 'utf8'), { lineCounter: new LineCounter(), prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new Error(`${configFile}: ${doc.errors[0].message}`);
-  runs = doc.toJS().stages.flatMap((stage) => stage.units.map((unit) => unit.run)).slice(0, count);
+  const { CORE_SCHEMA, load } = await import('js-yaml');
+  runs = load(readFileSync(configFile, 'utf8'), { schema: CORE_SCHEMA }).stages.flatMap((stage) => stage.units.map((unit) => unit.run)).slice(0, count);
   if (runs.length < count) throw new Error(`${configFile} has ${runs.length} units, fewer than ${count}`);
 }
 const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((line) => line.startsWith('0::'))?.slice(3);

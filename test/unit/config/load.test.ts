@@ -6,9 +6,9 @@ import { buildJsonSchema } from '../../../src/config/schema.js';
 import { ConfigError } from '../../../src/errors.js';
 import type { RunOptions } from '../../../src/config/types.js';
 
-function problemsOf(text: string): string[] {
+async function problemsOf(text: string): Promise<string[]> {
   try {
-    parseRawConfig(text, '/etc/rearguard.yml', ARTIFACT_KINDS);
+    await parseRawConfig(text, '/etc/rearguard.yml', ARTIFACT_KINDS);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message.split('\n');
@@ -22,8 +22,8 @@ const OPTIONS: RunOptions = {
 };
 
 describe('config validation', () => {
-  it('names file, line, document path, expectation and what was found', () => {
-    const problems = problemsOf(`version: 1
+  it('names file, line, document path, expectation and what was found', async () => {
+    const problems = await problemsOf(`version: 1
 stages:
   - name: app
     units:
@@ -36,8 +36,8 @@ stages:
     ]);
   });
 
-  it('refuses unknown keys, pointing at the key itself', () => {
-    const problems = problemsOf(`version: 1
+  it('refuses unknown keys, pointing at the key itself', async () => {
+    const problems = await problemsOf(`version: 1
 stages:
   - name: app
     units:
@@ -50,8 +50,8 @@ stages:
     ]);
   });
 
-  it('lists every problem, sorted by line', () => {
-    const problems = problemsOf(`version: 2
+  it('lists every problem, sorted by line', async () => {
+    const problems = await problemsOf(`version: 2
 stages:
   - name: app
     concurrency: 0
@@ -65,8 +65,8 @@ stages:
     expect(problems[2]).toMatch(/:7: stages\[0\]\.units\[0\]\.run: expected array, got "backup.sh"/);
   });
 
-  it('states a bound once, with what was found', () => {
-    const problems = problemsOf(`version: 1
+  it('states a bound once, with what was found', async () => {
+    const problems = await problemsOf(`version: 1
 state_dir: ""
 stages:
   - name: app
@@ -84,8 +84,8 @@ stages:
     ]);
   });
 
-  it('asks for a whole number and for http(s) URLs in words, where zod says "int" and takes any scheme', () => {
-    const problems = problemsOf(`version: 1
+  it('asks for a whole number and for http(s) URLs in words, where zod says "int" and takes any scheme', async () => {
+    const problems = await problemsOf(`version: 1
 stages:
   - name: app
     concurrency: 2.5
@@ -105,28 +105,28 @@ notify:
     ]);
   });
 
-  it('requires exactly one action per unit', () => {
-    expect(problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n        run: [a]\n        shell: b\n`)).toEqual([
+  it('requires exactly one action per unit', async () => {
+    expect(await problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n        run: [a]\n        shell: b\n`)).toEqual([
       '/etc/rearguard.yml:5: stages[0].units[0]: a unit needs exactly one of run, shell, systemd, sqlite_backup; found run and shell',
     ]);
-    expect(problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n`)[0]).toMatch(/found none/);
+    expect((await problemsOf(`version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n`))[0]).toMatch(/found none/);
   });
 
-  it('requires exactly one kind per artifact, the kinds coming from the registered sources', () => {
+  it('requires exactly one kind per artifact, the kinds coming from the registered sources', async () => {
     const unit = (artifact: string): string => `version: 1\nstages:\n  - name: a\n    units:\n      - name: x\n        run: [a]\n        artifacts:\n          - ${artifact}\n`;
-    const none = problemsOf(unit('max_age: 1h'));
+    const none = await problemsOf(unit('max_age: 1h'));
     expect(none).toHaveLength(1);
     expect(none[0]).toMatch(/^\/etc\/rearguard\.yml:8: stages\[0\]\.units\[0\]\.artifacts\[0\]: an artifact is exactly one of path(, [a-z_]+)*; found none$/);
-    expect(problemsOf(unit('path: 7'))[0]).toMatch(/stages\[0\]\.units\[0\]\.artifacts\[0\]\.path: .*string/);
+    expect((await problemsOf(unit('path: 7')))[0]).toMatch(/stages\[0\]\.units\[0\]\.artifacts\[0\]\.path: .*string/);
   });
 
-  it('refuses a config with no stages or a stage with no units: nothing to do never passes', () => {
-    expect(problemsOf('version: 1\nstages: []\n')[0]).toMatch(/stages: a config needs at least one stage/);
-    expect(problemsOf('version: 1\nstages:\n  - name: a\n    units: []\n')[0]).toMatch(/stages\[0\]\.units: a stage needs at least one unit/);
+  it('refuses a config with no stages or a stage with no units: nothing to do never passes', async () => {
+    expect((await problemsOf('version: 1\nstages: []\n'))[0]).toMatch(/stages: a config needs at least one stage/);
+    expect((await problemsOf('version: 1\nstages:\n  - name: a\n    units: []\n'))[0]).toMatch(/stages\[0\]\.units: a stage needs at least one unit/);
   });
 
-  it('refuses duplicate unit names and hosts that are not defined', () => {
-    const problems = problemsOf(`version: 1
+  it('refuses duplicate unit names and hosts that are not defined', async () => {
+    const problems = await problemsOf(`version: 1
 stages:
   - name: a
     units:
@@ -139,19 +139,33 @@ stages:
     expect(problems.join('\n')).toMatch(/stages\[1\]\.units\[0\]\.host: expected the name of an entry of hosts \(none defined\), got "nas"/);
   });
 
-  it('reports invalid YAML with its line', () => {
-    expect(problemsOf('version: 1\nstages:\n  - name: [unclosed\n')[0]).toMatch(/^\/etc\/rearguard.yml:\d+: invalid YAML/);
+  it('reports invalid YAML with its line', async () => {
+    expect((await problemsOf('version: 1\nstages:\n  - name: [unclosed\n'))[0]).toMatch(/^\/etc\/rearguard.yml:\d+: invalid YAML/);
   });
 
-  it('reports an alias to no anchor at its line, as invalid YAML', () => {
+  it('reports an alias to no anchor at its line, as invalid YAML', async () => {
     // The yaml library finds it only as it turns the document into data, with an exception of its own.
-    expect(problemsOf('version: 1\nstages:\n  - name: a\n    units:\n      - name: u\n        run: [*backup]\n')).toEqual([
+    expect(await problemsOf('version: 1\nstages:\n  - name: a\n    units:\n      - name: u\n        run: [*backup]\n')).toEqual([
       '/etc/rearguard.yml:6: invalid YAML: Unresolved alias (the anchor must be set before the alias): backup',
     ]);
   });
 
-  it('picks the intended shape of a pre-flight item when reporting', () => {
-    const problems = problemsOf(`version: 1
+  it('reads YAML outside the fast reader\'s subset, anchors and tags among them, to the same config', async () => {
+    const written = await parseRawConfig(
+      'version: 1\nstages:\n  - name: a\n    units:\n      - name: u\n        run: [backup.sh, "--fast"]\n        timeout: 10m\n      - name: v\n        run: [backup.sh, "--fast"]\n        timeout: 10m\n',
+      '/etc/rearguard.yml',
+      ARTIFACT_KINDS,
+    );
+    const aliased = await parseRawConfig(
+      'version: !!int "1"\nstages:\n  - name: a\n    units:\n      - name: u\n        run: &run [backup.sh, "--fast"]\n        timeout: &t 10m\n      - name: v\n        run: *run\n        timeout: *t\n',
+      '/etc/rearguard.yml',
+      ARTIFACT_KINDS,
+    );
+    expect(aliased).toEqual(written);
+  });
+
+  it('picks the intended shape of a pre-flight item when reporting', async () => {
+    const problems = await problemsOf(`version: 1
 preflight:
   - disk: /mnt
     min_free: lots
@@ -164,8 +178,8 @@ stages:
 });
 
 describe('normalizeConfig', () => {
-  it('resolves durations, sizes, defaults, levels and paths against the config folder', () => {
-    const raw = parseRawConfig(
+  it('resolves durations, sizes, defaults, levels and paths against the config folder', async () => {
+    const raw = await parseRawConfig(
       `version: 1
 defaults: { timeout: 1h30m, kill_grace: 3s }
 preflight:
@@ -216,7 +230,7 @@ stages:
 });
 
 describe('JSON Schema', () => {
-  it('describes the same rules: required keys and no additional properties', () => {
+  it('describes the same rules: required keys and no additional properties', async () => {
     const schema = buildJsonSchema(ARTIFACT_KINDS) as { required?: string[]; additionalProperties?: boolean; properties: Record<string, unknown> };
     expect(schema.required).toEqual(expect.arrayContaining(['version', 'stages']));
     expect(schema.additionalProperties).toBe(false);
@@ -225,8 +239,8 @@ describe('JSON Schema', () => {
 });
 
 describe('keys that would silently do nothing', () => {
-  it('refuses env, env_file and cwd on systemd and sqlite_backup units', () => {
-    const problems = problemsOf(`version: 1
+  it('refuses env, env_file and cwd on systemd and sqlite_backup units', async () => {
+    const problems = await problemsOf(`version: 1
 stages:
   - name: a
     units:
@@ -244,8 +258,8 @@ stages:
 });
 
 describe('record keys', () => {
-  it('reports a bad record key at the key, with the rule it broke', () => {
-    const problems = problemsOf(`version: 1
+  it('reports a bad record key at the key, with the rule it broke', async () => {
+    const problems = await problemsOf(`version: 1
 metrics:
   pushgateway: { url: "http://127.0.0.1:9091", labels: { command: x } }
 stages:

@@ -94,10 +94,10 @@ describe('ssh_options refusal', () => {
     expect(findUnsafeSshOption('StrictHostKeyChecking', 'yes')).toBeUndefined();
   });
 
-  it('is enforced by the config schema, naming the option and the reason', () => {
+  it('is enforced by the config schema, naming the option and the reason', async () => {
     let message = '';
     try {
-      parseRawConfig(
+      await parseRawConfig(
         `version: 1
 hosts:
   nas:
@@ -118,8 +118,8 @@ stages:
     expect(message).toContain('refused ssh option UserKnownHostsFile=/dev/null');
   });
 
-  it('refuses hosts and users starting with "-" in the config', () => {
-    expect(() =>
+  it('refuses hosts and users starting with "-" in the config', async () => {
+    await expect(
       parseRawConfig(
         `version: 1
 hosts:
@@ -131,13 +131,13 @@ stages:
 `,
         '/etc/rearguard.yml', ARTIFACT_KINDS
       ),
-    ).toThrow(/neither starts with "-"/);
+    ).rejects.toThrow(/neither starts with "-"/);
   });
 });
 
 describe('remote unit config', () => {
-  it('refuses cwd on a unit with host, saying what to do instead', () => {
-    expect(() =>
+  it('refuses cwd on a unit with host, saying what to do instead', async () => {
+    await expect(
       parseRawConfig(
         `version: 1
 hosts:
@@ -149,7 +149,7 @@ stages:
 `,
         '/etc/rearguard.yml', ARTIFACT_KINDS
       ),
-    ).toThrow(/cwd has no effect with host: .*use shell: "cd \/dir && \.\.\." instead/);
+    ).rejects.toThrow(/cwd has no effect with host: .*use shell: "cd \/dir && \.\.\." instead/);
   });
 });
 
