@@ -1,4 +1,5 @@
 // A unit log with a size cap: the head and the tail are kept, the middle becomes one line saying how much was dropped.
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 
 /** Default `log_max`: 64 MiB per program run. */
@@ -40,11 +41,20 @@ export class CappedLog {
     this.headMax = logMax - this.tailMax;
   }
 
-  /** Opens (appending to) `file`; earlier content, such as rearguard's own notes and earlier attempts, stays. */
-  static async open(file: string, logMax = DEFAULT_LOG_MAX): Promise<CappedLog> {
+  /**
+   * Opens (appending to) `file`; earlier content, such as rearguard's own notes and earlier attempts, stays. The
+   * file is made and its size read here, so a log that cannot be written is refused before the program starts;
+   * the handle the output is written through opens with the first output. A program that prints nothing (most
+   * units of a large run) then costs three system calls, not three trips through libuv's thread pool.
+   */
+  static open(file: string, logMax = DEFAULT_LOG_MAX): CappedLog {
     const log = new CappedLog(file, Math.max(MIN_LOG_MAX, logMax));
-    log.main = await open(file, 'a+', 0o600);
-    log.startSize = (await log.main.stat()).size;
+    const fd = openSync(file, 'a', 0o600);
+    try {
+      log.startSize = fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
     return log;
   }
 
@@ -55,7 +65,8 @@ export class CappedLog {
     if (this.written < this.logMax) {
       const room = this.logMax - this.written;
       const part = rest.subarray(0, room);
-      await this.main!.write(part);
+      this.main ??= await open(this.file, 'a+', 0o600);
+      await this.main.write(part);
       this.written += part.length;
       rest = rest.subarray(part.length);
     }
@@ -75,7 +86,9 @@ export class CappedLog {
    * the whole log as it was, never a log cut back to its head.
    */
   async finish(): Promise<LogSummary> {
-    const main = this.main!;
+    const main = this.main;
+    // No handle was opened: nothing was written (or the first write could not open it, which the caller was told).
+    if (!main) return { bytes: this.total, droppedBytes: 0, truncated: false };
     const rewritePath = `${this.file}.rewrite`;
     let rewrite: FileHandle | undefined;
     // Set once the rewrite may have made its temp file: only then is there one to remove.

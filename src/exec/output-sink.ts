@@ -40,12 +40,15 @@ export interface SinkOptions {
 /** Opens the pipe and starts reading it. */
 export async function openOutputSink(options: SinkOptions): Promise<OutputSink> {
   const { readFd, writeFd, fifo } = await makeFifo();
-  const log = options.logFile ? await CappedLog.open(options.logFile, options.logMax).catch((error: unknown) => {
+  let log: CappedLog | undefined;
+  try {
+    log = options.logFile ? CappedLog.open(options.logFile, options.logMax) : undefined;
+  } catch (error) {
     closeSync(readFd);
     closeSync(writeFd);
     rmSync(fifo, { force: true });
     throw error;
-  }) : undefined;
+  }
   const capture = new TailBuffer(options.captureMax);
   // A pipe descriptor wrapped in a socket is read through the event loop, never by a blocked thread.
   const reader = new net.Socket({ fd: readFd, readable: true, writable: false });
