@@ -1,5 +1,5 @@
 // Runs one unit: its attempts (when the plan runs units), then its artifacts' verification, then its status.
-import { appendFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Exec } from '../exec/types.js';
 import type { PlannedUnit } from '../plan/types.js';
@@ -79,14 +79,20 @@ export async function runUnit(unit: PlannedUnit, ctx: UnitRunContext): Promise<U
 async function runAction(unit: PlannedUnit, ctx: UnitRunContext): Promise<{ action: ActionResult; attempts: number; log: string }> {
   const log = unitLogPath(ctx.runDir, unit.name);
   // A note that cannot be written (a full or read-only state_dir) never stops the unit: the first such failure
-  // is a warning that makes the run at least partial, and the unit goes on without its notes.
+  // is a warning that makes the run at least partial, and the unit goes on without its notes. A note is one short
+  // line appended to a file in the run folder, where the live records are also written synchronously: a few system
+  // calls, where the same append through the promise API takes three trips through libuv's thread pool, each
+  // waking a thread, for every note of every unit.
   let noteLost = false;
-  const note = (line: string): Promise<void> =>
-    appendFile(log, `[rearguard ${new Date().toISOString()}] ${line}\n`, { mode: 0o600 }).catch((error: Error) => {
+  const note = async (line: string): Promise<void> => {
+    try {
+      appendFileSync(log, `[rearguard ${new Date().toISOString()}] ${line}\n`, { mode: 0o600 });
+    } catch (error) {
       if (noteLost) return;
       noteLost = true;
-      ctx.onWarning(`unit ${unit.name}: could not write its log ${log}: ${error.message}`);
-    });
+      ctx.onWarning(`unit ${unit.name}: could not write its log ${log}: ${(error as Error).message}`);
+    }
+  };
   let env: Record<string, string>;
   try {
     const built = await buildUnitEnv(ctx.config.env, unit.envFile, unit.env);
