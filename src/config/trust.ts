@@ -20,7 +20,8 @@ export function checkConfigTrust(config: ResolvedConfig, kinds: ArtifactKinds, a
   for (const unit of config.stages.flatMap((stage) => stage.units)) {
     if (unit.envFile) files.set(unit.envFile, 'env_file');
     if (unit.action.kind === 'run' && unit.host === undefined && unit.action.argv[0]) {
-      const program = findProgram(unit.action.argv[0], { ...config.env, ...unit.env }.PATH ?? '/usr/bin:/bin', unit.cwd);
+      // The unit's PATH, else the run's: read, not merged (a copy of the whole environment per unit was most of this check).
+      const program = findProgram(unit.action.argv[0], unit.env.PATH ?? config.env.PATH ?? '/usr/bin:/bin', unit.cwd);
       if (program) files.set(program, 'program');
     }
     for (const artifact of unit.artifacts) {
