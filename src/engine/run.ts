@@ -101,14 +101,16 @@ async function runPlannedWork(
   observer: ReturnType<typeof combineObservers>,
 ): Promise<void> {
   let exec: RunExec | undefined;
+  let pruning: Promise<string[]> | undefined;
   const warn = (message: string): void => {
     results.warnings.push(message);
     observer.warning(message);
   };
   try {
     const runDir = await createRunDir(config.stateDir, results.runId);
-    // An old run folder that cannot be removed is a warning: housekeeping never stops a deploy.
-    for (const problem of await pruneRunDirs(config.stateDir, results.runId, config.keepRuns)) warn(problem);
+    // Old run folders go while the units run (removing one is hundreds of file system calls, which kept the first
+    // unit waiting); what could not be removed is a warning, told at the end: housekeeping never stops a deploy.
+    pruning = pruneRunDirs(config.stateDir, results.runId, config.keepRuns);
     // Live processes are recorded in the run folder, so the run that recovers a stale lock can stop them.
     exec = createExec({ hosts: config.hosts, stateDir: config.stateDir, env: config.env, runDir, cgroups: config.defaults.cgroups });
     results.containment = exec.containment();
@@ -132,6 +134,7 @@ async function runPlannedWork(
     failInternally(results, error, observer);
   } finally {
     await exec?.close().catch(() => undefined);
+    for (const problem of (await pruning) ?? []) warn(problem);
   }
 }
 
