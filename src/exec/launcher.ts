@@ -29,6 +29,8 @@ export type LaunchStart =
 export interface Launcher {
   /** Starts a program; never rejects. An answer slower than `answerMs` means the launcher hangs: it is killed. */
   start(request: LaunchRequest, answerMs: number): Promise<LaunchStart>;
+  /** How many starts are sent and not yet answered: the programs queued in this launcher. */
+  waiting(): number;
   /** Ends the launcher (it exits at the end of its requests) and waits for its exit, at most `waitMs`. */
   close(waitMs: number): Promise<void>;
 }
@@ -91,6 +93,7 @@ export function startLauncher(node = process.execPath): Launcher | undefined {
   const errors = proc.stderr as Readable;
   const jobs = new Map<number, Job>();
   let seq = 0;
+  let waiting = 0;
   let ready = false;
   let gone: string | undefined;
   let stderrTail = '';
@@ -186,8 +189,10 @@ export function startLauncher(node = process.execPath): Launcher | undefined {
         }, answerMs);
         timer.unref();
         if (jobs.size === 0) hold(true);
+        waiting += 1;
         jobs.set(id, {
           started: (start) => {
+            waiting -= 1;
             clearTimeout(timer);
             resolve(start);
           },
@@ -196,6 +201,7 @@ export function startLauncher(node = process.execPath): Launcher | undefined {
         requests.write(`${JSON.stringify({ id, ...rest, ...(placement && { cgroup: placement.cgroup, home: placement.home }) })}\n`);
       });
     },
+    waiting: () => waiting,
     async close(waitMs) {
       requests.end();
       if (proc.exitCode === null && proc.signalCode === null) {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
 import { createContainment, type Containment } from './containment.js';
-import { takeLauncher, type Launcher } from './launcher.js';
+import { startLauncher, takeLauncher } from './launcher.js';
+import { createLauncherPool, defaultLauncherCount, type LauncherPool } from './launcher-pool.js';
 import { openOutputSink } from './output-sink.js';
 import { armDeadline } from './process-deadline.js';
 import { spawnChild, type StartedChild } from './spawn-child.js';
@@ -28,9 +29,11 @@ export interface LocalRunnerOptions {
   launcher?: boolean;
   /** The node that runs the launcher (default: the one running rearguard). */
   launcherNode?: string;
+  /** How many launchers a run may start (default: two, one on a single core; see launcher-pool.ts). */
+  launchers?: number;
 }
 
-/** Starts local processes for one run; `close()` ends the run's launcher. */
+/** Starts local processes for one run; `close()` ends the run's launchers. */
 export type LocalRunner = ((spec: ProcessSpec) => Promise<ProcessResult>) & { close(): Promise<void> };
 
 /**
@@ -42,12 +45,14 @@ export type LocalRunner = ((spec: ProcessSpec) => Promise<ProcessResult>) & { cl
  */
 export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   let seq = 0;
-  // Started with the first program that can use it; null once it is known not to be there.
-  let launcher: Launcher | null | undefined = options.launcher === false ? null : undefined;
-  const launcherFor = (spec: ProcessSpec): Launcher | undefined => {
+  // The first launcher comes with the first program that can use it (the one started ahead, when there is one).
+  const launchers: LauncherPool | undefined =
+    options.launcher === false
+      ? undefined
+      : createLauncherPool(() => takeLauncher(options.launcherNode), () => startLauncher(options.launcherNode), options.launchers ?? defaultLauncherCount());
+  const launcherFor = (spec: ProcessSpec) => {
     if (spec.stdoutStream || spec.inputStream || spec.input !== undefined) return undefined;
-    if (launcher === undefined) launcher = takeLauncher(options.launcherNode) ?? null;
-    return launcher ?? undefined;
+    return launchers?.pick();
   };
   // A run looks each program up once, not once a process. A program gone since is the spawn's ENOENT.
   const found = programFinder();
@@ -99,7 +104,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
           box.adopt(undefined, start.cgroupKept);
           child = { pid: undefined, stdout: null, exited: Promise.resolve({ exitCode: null, startError: start.error }) };
         } else {
-          launcher = null;
+          launchers?.drop(viaLauncher);
         }
       }
       child ??= box.spawn(() =>
@@ -167,9 +172,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   };
   return Object.assign(run, {
     async close() {
-      const closing = launcher;
-      launcher = null;
-      await closing?.close(LAUNCHER_EXIT_MS);
+      await launchers?.close(LAUNCHER_EXIT_MS);
     },
   });
 }

@@ -108,6 +108,23 @@ for (const cgroups of [true, false]) {
   });
 });
 
+describe("the run's launchers, programs queued", () => {
+  for (const [launchers, expected] of [[2, 2], [1, 1]] as const) {
+    it(`with ${launchers} launcher(s) allowed, 16 programs started at once go to ${expected}`, async () => {
+      const containment = createContainment({ cgroups: cgroupsHere, name: `rearguard-launcher-test-${process.pid}` });
+      runner = createLocalRunner({ containment, runDir: path.join(dir, 'run'), launchers });
+      // The first launcher is still booting as the 16 starts arrive: they queue for it, and a second one is added.
+      const results = await Promise.all(Array.from({ length: 16 }, () => runner!(spec(['sh', '-c', 'echo $PPID']))));
+      const parents = new Set(results.map((result) => Number(result.output.trim())));
+      expect(parents.size).toBe(expected);
+      for (const parent of parents) expect(commandLine(parent)).toBe(`${process.execPath} - rearguard-launcher`);
+      await runner.close();
+      containment.close();
+      for (const parent of parents) expect(pidAlive(parent)).toBe(false);
+    });
+  }
+});
+
 /** A FIFO held open for reading, as rearguard holds a program's output pipe; `read()` takes what is in it. */
 function outputPipe(): { path: string; read(): string; close(): void } {
   const fifo = path.join(dir, `out-${Math.random().toString(36).slice(2)}`);
