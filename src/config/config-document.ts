@@ -159,7 +159,7 @@ function describeInput(input: unknown): string {
 }
 
 /** Formats a path as written in messages: stages[2].units[0].timeout. */
-export function formatPath(path: ReadonlyArray<string | number>): string {
+function formatPath(path: ReadonlyArray<string | number>): string {
   return path.reduce<string>((out, key) => {
     if (typeof key === 'number') return `${out}[${key}]`;
     return out === '' ? key : `${out}.${key}`;
