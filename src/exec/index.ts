@@ -1,6 +1,5 @@
 // The Exec a run uses: local processes (contained, recorded, output capped), and SSH to configured hosts.
 import type { ResolvedHost } from '../config/types.js';
-import { closeLiveDir } from '../state/live-processes.js';
 import { createContainment, type Containment, type ContainmentInfo } from './containment.js';
 import { createLocalRunner, type LocalRunner } from './local.js';
 import type { SshExec } from './ssh.js';
@@ -48,7 +47,6 @@ export function createExec(options: ExecOptions): RunExec {
       if (ssh) await (await ssh).close();
       await local?.close();
       containment?.close();
-      if (options.runDir) closeLiveDir(options.runDir);
     },
   };
 }

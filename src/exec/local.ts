@@ -2,7 +2,8 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { forgetLive, processStartTime, recordLive } from '../state/live-processes.js';
+import { openLiveJournal } from '../state/live-journal.js';
+import { processStartTime } from '../state/live-processes.js';
 import { createContainment, type Containment } from './containment.js';
 import { startLauncher, takeLauncher } from './launcher.js';
 import { createLauncherPool, defaultLauncherCount, type LauncherPool } from './launcher-pool.js';
@@ -20,7 +21,7 @@ const LAUNCHER_EXIT_MS = 2_000;
 /** What every local process of a run shares. */
 export interface LocalRunnerOptions {
   containment: Containment;
-  /** The run folder: each live process is recorded in `<runDir>/live/` while it runs. */
+  /** The run folder: each live process is recorded in `<runDir>/live.jsonl` while it runs (live-journal.ts). */
   runDir?: string;
   /**
    * false: every process is started by rearguard itself. Default true: programs whose stdin and stdout need no
@@ -56,6 +57,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   };
   // A run looks each program up once, not once a process. A program gone since is the spawn's ENOENT.
   const found = programFinder();
+  const live = options.runDir === undefined ? undefined : openLiveJournal(options.runDir);
   const run = async (spec: ProcessSpec): Promise<ProcessResult> => {
     const started = Date.now();
     const [file, ...args] = spec.argv;
@@ -86,8 +88,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       const record = { id, label, program: file, pid: 0, pgid: 0, kill_grace_ms: spec.killGraceMs, started_at: new Date(started).toISOString() };
       // With a cgroup, the record can exist before the program does: a kill at any moment after
       // the spawn leaves a record that finds everything the program started.
-      if (options.runDir && box.cgroup) {
-        recordLive(options.runDir, { ...record, cgroup: box.cgroup });
+      if (live && box.cgroup) {
+        live.record({ ...record, cgroup: box.cgroup });
         recorded = true;
       }
       let child: StartedChild | undefined;
@@ -119,9 +121,9 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       // The data flows as the reader takes it; a reader that stops closes stdout, and the program gets EPIPE.
       const streamed = spec.stdoutStream && child.stdout ? pipeline(child.stdout, spec.stdoutStream).catch(() => undefined) : undefined;
       // With its cgroup kept, the record written before the spawn already finds everything the program starts.
-      if (child.pid !== undefined && options.runDir && !(recorded && box.cgroup)) {
+      if (child.pid !== undefined && live && !(recorded && box.cgroup)) {
         const pidStart = processStartTime(child.pid);
-        recordLive(options.runDir, {
+        live.record({
           ...record,
           pid: child.pid,
           pgid: child.pid,
@@ -167,12 +169,14 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       if (!empty && box.alive()) box.kill();
       sink.closeWriteEnd();
       box.release();
-      if (recorded && options.runDir && (empty || !box.alive())) forgetLive(options.runDir, id);
+      if (recorded && (empty || !box.alive())) live?.forget(id);
     }
   };
   return Object.assign(run, {
     async close() {
       await launchers?.close(LAUNCHER_EXIT_MS);
+      // Removed when every program it recorded is gone; kept for the next run when something could not be stopped.
+      live?.close();
     },
   });
 }

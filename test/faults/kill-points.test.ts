@@ -1,4 +1,4 @@
-// Fault: rearguard is killed with SIGKILL in the middle of an atomic write (half of the temp file written, or the temp file complete but not renamed) of the size history, the JSON report, the metrics textfile, its run record or the record of a program it starts.
+// Fault: rearguard is killed with SIGKILL in the middle of an atomic write (half of the temp file written, or the temp file complete but not renamed) of the size history, the JSON report, the metrics textfile or its run record, or as it appends the line that records a program it starts (the line half written, or whole).
 // The previous copy stays whole and in place, the lock is recoverable, and the next normal run answers correctly.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
@@ -182,15 +182,16 @@ describe('fault: kill -9 of rearguard during an atomic write', () => {
 });
 
 // With a cgroup the record is written once, before the spawn: the cgroup it names finds whatever the program
-// starts. Without one it is written once the pid is known.
+// starts. Without one it is written once the pid is known. Either way it is one line appended to the run's live.jsonl.
 const programs = [
-  { when: 'before the spawn, with a cgroup (its only record; nothing started yet)', cgroups: true, nth: 1, started: false },
-  { when: 'after the spawn, without cgroups (its only record)', cgroups: false, nth: 1, started: true },
+  { when: 'its line whole, before the spawn, with a cgroup (nothing started yet)', at: 'line-written', cgroups: true, started: false },
+  { when: 'its line whole, after the spawn, without cgroups', at: 'line-written', cgroups: false, started: true },
+  { when: 'its line cut in half, before the spawn, with a cgroup (nothing started yet)', at: 'line-torn', cgroups: true, started: false },
 ] as const;
 
-describe('fault: kill -9 of rearguard while it records a program it starts, before the rename', () => {
+describe('fault: kill -9 of rearguard as it records a program it starts', () => {
   for (const point of programs) {
-    it(`${point.when}: the next run reads the unrenamed record, stops what it names, and leaves no record or temp file`, async () => {
+    it(`${point.when}: the next run reads the record file, stops what it names, and leaves no record behind`, async () => {
       await ws.write('unit.sh', `#!/bin/sh
 echo $$ >> pids
 sleep 600 &
@@ -215,33 +216,39 @@ stages:
         cwd: ws.dir,
         env: {
           NODE_OPTIONS: `--import ${INJECT}`,
-          REARGUARD_TEST_KILL_AT: 'rename',
-          REARGUARD_TEST_KILL_NTH: String(point.nth),
-          REARGUARD_TEST_KILL_PATH: `^${escaped}/state/runs/[^/]+/live/`,
+          REARGUARD_TEST_KILL_AT: point.at,
+          REARGUARD_TEST_KILL_PATH: `^${escaped}/state/runs/[^/]+/live\\.jsonl$`,
         },
       });
       expect(killed.signal, String(killed.stderr)).toBe('SIGKILL');
       const [deadRun] = await runFolders();
-      const live = ws.file(`state/runs/${deadRun}/live`);
-      // The fixed point: the record is written in full under its temp name, never renamed.
-      const temps = readdirSync(live).filter((name) => name.endsWith('.json.tmp'));
-      expect(temps).toHaveLength(1);
-      expect(JSON.parse(readFileSync(path.join(live, temps[0]!), 'utf8')).pid > 0).toBe(point.started);
+      const journal = ws.file(`state/runs/${deadRun}/live.jsonl`);
+      // The fixed point: the program's line, whole with its line break, or its first half only.
+      const text = readFileSync(journal, 'utf8');
+      if (point.at === 'line-written') {
+        expect(text.endsWith('\n')).toBe(true);
+        const lines = text.trimEnd().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(JSON.parse(lines[0]!).pid > 0).toBe(point.started);
+      } else {
+        expect(text).not.toContain('\n');
+        expect(() => JSON.parse(text)).toThrow();
+      }
       if (!point.started) expect(existsSync(ws.file('pids'))).toBe(false);
 
       await writeFile(ws.file('rearguard.yml'), config('[touch, ran]'));
       const next = await runCli(['orchestrate'], { cwd: ws.dir });
       expect(next.exitCode, next.stdout + next.stderr).toBe(0);
       expect(next.stderr).toMatch(/recovered a stale lock/);
-      // Each program is named once, from its newest record.
+      // The program is named once at most (its first process may have died with rearguard before it started anything).
       const stopped = /stopped \d+ process\(es\) left running by the killed run \S+: (.*)/.exec(next.stderr)?.[1];
       if (stopped) expect(stopped.split('; ')).toHaveLength(1);
+      if (!point.started) expect(stopped).toBeUndefined();
       expect(existsSync(ws.file('ran'))).toBe(true);
       expect(existsSync(ws.file('state/rearguard.lock'))).toBe(false);
       expect(processesIn(ws.dir)).toEqual([]);
-      // The dead run's records are gone with what they named, the unrenamed one included.
-      expect(existsSync(live), `left: ${existsSync(live) ? readdirSync(live).join(', ') : ''}`).toBe(false);
-      expect(listFiles(ws.dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+      // The dead run's record file is gone with what it named, and the new run's with its own program.
+      expect(listFiles(ws.dir).filter((name) => name.endsWith('live.jsonl'))).toEqual([]);
     });
   }
 });

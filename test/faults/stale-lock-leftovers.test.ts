@@ -62,7 +62,7 @@ describe('fault: kill -9 of a run holding the lock, during a unit', () => {
         expect(stopped).toContain(pid);
         expect(pidAlive(pid), `pid ${pid}`).toBe(false);
       }
-      expect(existsSync(path.join(dir, 'state/runs', RUN_ID, 'live'))).toBe(false);
+      expect(existsSync(path.join(dir, 'state/runs', RUN_ID, 'live.jsonl'))).toBe(false);
     } finally {
       await lock.release();
     }

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExec, describeContainment } from '../../src/exec/index.js';
-import { findLeftovers, readLive, stopLeftovers } from '../../src/state/live-processes.js';
+import { readLiveJournal } from '../../src/state/live-journal.js';
+import { findLeftovers, stopLeftovers } from '../../src/state/live-processes.js';
 import { ROOT } from '../helpers/cli.js';
 import { pidAlive } from '../helpers/process.js';
 import { IN_CI } from '../helpers/require-tool.js';
@@ -77,7 +78,7 @@ for (const cgroups of [true, false]) {
       // The fallback cannot reach a process that left its group: that is why the cgroup comes first.
       expect(pidAlive(daemon!), 'the setsid daemon').toBe(!cgroups);
       // Nothing is recorded as live once the run closed, and no cgroup folder is left.
-      expect(readLive(runDir)).toEqual([]);
+      expect(readLiveJournal(runDir)).toEqual([]);
       if (cgroups) expect(existsSync(exec.containment().cgroup!)).toBe(false);
     });
 
@@ -116,8 +117,8 @@ for (const cgroups of [true, false]) {
       const [background] = await pids('child.pid', 1);
       // Without a cgroup the record is written just after the spawn returns, and the program may have written
       // its pid files before the parent got that far: the fixed point is the record itself.
-      await waitUntil(() => readLive(runDir).length === 1, 'the live record of the program');
-      expect(readLive(runDir)).toHaveLength(1);
+      await waitUntil(() => readLiveJournal(runDir).length === 1, 'the live record of the program');
+      expect(readLiveJournal(runDir)).toHaveLength(1);
       child.kill('SIGKILL');
       await child;
       // The parent-death signal: the unit's first process does not outlive rearguard.
@@ -133,7 +134,7 @@ for (const cgroups of [true, false]) {
       expect(outcome.survivors).toEqual([]);
       expect(pidAlive(background!)).toBe(false);
       expect(pidAlive(daemon!)).toBe(!cgroups);
-      expect(readLive(runDir)).toEqual([]);
+      expect(readLiveJournal(runDir)).toEqual([]);
       expect(findLeftovers(runDir)).toEqual([]);
     });
   });
