@@ -41,7 +41,7 @@ export function liveJournalPath(runDir: string): string {
   return path.join(runDir, 'live.jsonl');
 }
 
-/** Appends to one run's live record file; the file opens with the first line and stays open until `close()`. */
+/** Appends to one run's live record file; the file is made and opened by a record, and closed and removed with the last program's end. */
 export interface LiveJournal {
   /**
    * Records a program; synchronous, so a kill right after still finds it. No fsync: the record only has to outlive

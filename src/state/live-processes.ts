@@ -6,8 +6,6 @@ import { cgroupPids, cgroupPopulated, removeCgroup, signalCgroup } from '../exec
 import { groupAlive, signalGroup } from '../exec/process-group.js';
 import { openLiveJournal, readLiveJournal, type LiveRecord } from './live-journal.js';
 
-export type { LiveRecord } from './live-journal.js';
-
 /** Processes of a dead run that were still running, found by the run that recovered its lock. */
 export interface Leftover {
   record: LiveRecord;
