@@ -13,7 +13,7 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** First delay between connection retries (default 1s). */
   retryBaseMs?: number;
-  /** The run folder (state_dir/runs/<run-id>): live processes are recorded in its `live/` while they run. */
+  /** The run folder (state_dir/runs/<run-id>): live processes are recorded in its `live.jsonl` while they run. */
   runDir?: string;
   /** false: process groups only, no cgroups (default true: a cgroup per process where the kernel allows). */
   cgroups?: boolean;
