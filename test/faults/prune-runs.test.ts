@@ -1,5 +1,5 @@
-// Fault: an old run folder that keep_runs prunes cannot be removed (here a mount point inside it: rmdir fails with
-// EBUSY). Removing old folders is housekeeping: the run goes on and answers "go with warnings", naming the folder.
+// Fault: an old run folder that keep_runs prunes cannot be removed (a mount point inside it: rmdir fails with EBUSY); the run goes on and answers "go with warnings", naming the folder.
+// Removing old folders is housekeeping: it never stops a deploy.
 import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, runCli, type Workspace } from '../helpers/cli.js';
